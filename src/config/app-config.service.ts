@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { EnvironmentVariables } from './env.validation';
+
+/** Typed access to the validated environment. */
+@Injectable()
+export class AppConfigService {
+  constructor(private readonly config: ConfigService<EnvironmentVariables, true>) {}
+
+  get<K extends keyof EnvironmentVariables>(key: K): EnvironmentVariables[K] {
+    return this.config.get(key, { infer: true });
+  }
+
+  get corsOrigins(): string[] | '*' {
+    const raw = this.get('CORS_ORIGINS').trim();
+    if (raw === '*') return '*';
+    return raw.split(',').map((o) => o.trim()).filter(Boolean);
+  }
+
+  get limits() {
+    return {
+      messageMaxLength: this.get('MESSAGE_MAX_LENGTH'),
+      sendBurst: this.get('SEND_RATE_BURST'),
+      sendPerSecond: this.get('SEND_RATE_PER_SECOND'),
+      typingIntervalMs: this.get('TYPING_INTERVAL_MS'),
+      syncPageLimit: this.get('SYNC_PAGE_LIMIT'),
+      socketMaxFrameBytes: this.get('SOCKET_MAX_FRAME_BYTES'),
+    };
+  }
+}

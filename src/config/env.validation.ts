@@ -1,0 +1,104 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+
+const DEV_JWT_SECRET = 'pigeon-dev-secret-change-me-0123456789abcdef';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : value === true || value === 'true' || value === '1';
+
+/** Every setting Pigeon reads from the environment, with safe local defaults. */
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsString()
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/pigeon';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE = 20;
+
+  @IsString()
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET = DEV_JWT_SECRET;
+
+  @Transform(toInt) @IsInt() @Min(10) @Max(86400)
+  ACCESS_TOKEN_TTL_SECONDS = 900;
+
+  @Transform(toInt) @IsInt() @Min(60)
+  REFRESH_TOKEN_TTL_SECONDS = 30 * 86400;
+
+  /** Comma-separated browser origins allowed for CORS and the socket handshake; `*` allows any. */
+  @IsString()
+  CORS_ORIGINS = 'http://localhost:3000,http://127.0.0.1:3000';
+
+  @IsOptional() @IsString()
+  METRICS_TOKEN?: string;
+
+  @Transform(toBool) @IsBoolean()
+  ALLOW_PRIVATE_TARGETS = true;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Transform(toBool) @IsBoolean()
+  RUN_MIGRATIONS = true;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100000)
+  MESSAGE_MAX_LENGTH = 4000;
+
+  @Transform(toInt) @IsInt() @Min(1024)
+  SOCKET_MAX_FRAME_BYTES = 128 * 1024;
+
+  @Transform(toInt) @IsInt() @Min(1024)
+  HTTP_MAX_BODY_BYTES = 256 * 1024;
+
+  @Transform(toInt) @IsInt() @Min(1024)
+  VOICE_CHUNK_MAX_BYTES = 64 * 1024;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  VOICE_MAX_SECONDS = 600;
+
+  @Transform(toInt) @IsInt() @Min(1024)
+  VOICE_MAX_BYTES = 20 * 1024 * 1024;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  SEND_RATE_BURST = 20;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  SEND_RATE_PER_SECOND = 10;
+
+  @Transform(toInt) @IsInt() @Min(100)
+  TYPING_INTERVAL_MS = 2000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(5000)
+  SYNC_PAGE_LIMIT = 500;
+
+  @IsString()
+  VOICE_STORAGE_DIR = './data/voice';
+}
+
+export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {
+  const env = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (env.JWT_SECRET === DEV_JWT_SECRET) {
+    if (env.NODE_ENV === 'production') {
+      throw new Error('Invalid configuration:\n  JWT_SECRET is required when NODE_ENV=production');
+    }
+    process.emitWarning('JWT_SECRET is not set: using the development default. Never run this in production.', 'PigeonConfig');
+  }
+  if (raw.ALLOW_PRIVATE_TARGETS === undefined && env.NODE_ENV === 'production') env.ALLOW_PRIVATE_TARGETS = false;
+  return env;
+}

@@ -1,0 +1,28 @@
+import { RefreshTokenFamily } from '../auth/refresh-token-family.entity';
+import { RefreshToken } from '../auth/refresh-token.entity';
+import { ChannelMember } from '../channels/channel-member.entity';
+import { Channel } from '../channels/channel.entity';
+import { Topic } from '../channels/topic.entity';
+import { ChannelEvent } from '../messages/channel-event.entity';
+import { Message } from '../messages/message.entity';
+import { Reaction } from '../messages/reaction.entity';
+import { User } from '../users/user.entity';
+import { Invite } from '../workspaces/invite.entity';
+import { WorkspaceMember } from '../workspaces/workspace-member.entity';
+import { Workspace } from '../workspaces/workspace.entity';
+
+/** Listed explicitly so the CLI, the API and the worker see the same schema. */
+export const ENTITIES = [
+  User,
+  RefreshTokenFamily,
+  RefreshToken,
+  Workspace,
+  WorkspaceMember,
+  Invite,
+  Channel,
+  ChannelMember,
+  Topic,
+  Message,
+  Reaction,
+  ChannelEvent,
+];

@@ -1,0 +1,34 @@
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+@Entity('invites')
+export class Invite {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index('ix_invites_workspace')
+  @ForeignKey('Workspace', { name: 'fk_invites_workspace', onDelete: 'CASCADE' })
+  @Column({ name: 'workspace_id', type: 'uuid' })
+  workspaceId: string;
+
+  @Index('uq_invites_code', { unique: true })
+  @Column({ type: 'varchar', length: 64 })
+  code: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  role: 'member' | 'guest';
+
+  @Column({ name: 'max_uses', type: 'int', nullable: true })
+  maxUses: number | null;
+
+  @Column({ type: 'int', default: 0 })
+  uses: number;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt: Date;
+
+  @Column({ name: 'created_by', type: 'uuid' })
+  createdBy: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}
