@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# One image for both processes: the API (default CMD) and the worker (`node dist/worker.js`).
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+FROM deps AS build
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=3000
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# Voice files are written under data/ (VOICE_STORAGE_DIR); only that folder is writable by the
+# unprivileged `node` user (uid 1000) that the base image ships. A named volume mounted there
+# inherits this ownership.
+RUN mkdir -p /app/data/voice && chown -R node:node /app/data
+USER node
+EXPOSE 3000
+CMD ["node", "dist/main.js"]

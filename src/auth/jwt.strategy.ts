@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { AppConfigService } from '../config/app-config.service';
+import { AccessTokenClaims, JWT_ALGORITHM } from './token.service';
+
+export interface AuthUser {
+  userId: string;
+}
+
+/** REST bearer auth: the same secret and pinned algorithm as TokenService.verifyAccess. */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(config: AppConfigService) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: config.get('JWT_SECRET'),
+      algorithms: [JWT_ALGORITHM],
+      ignoreExpiration: false,
+    });
+  }
+
+  validate(claims: AccessTokenClaims): AuthUser | false {
+    if (claims.typ !== 'access' || typeof claims.sub !== 'string') return false;
+    return { userId: claims.sub };
+  }
+}

@@ -1,0 +1,46 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Emitter } from '@socket.io/redis-emitter';
+import type Redis from 'ioredis';
+import type { Namespace } from 'socket.io';
+import type { EventEnvelope } from '../messages/message.view';
+import { REDIS } from '../redis/redis.module';
+
+export const RT_NAMESPACE = '/rt';
+export const channelRoom = (channelId: string) => `ch:${channelId}`;
+export const workspaceRoom = (workspaceId: string) => `ws:${workspaceId}`;
+export const userRoom = (userId: string) => `user:${userId}`;
+
+/**
+ * Sends to socket rooms on every node. API nodes emit through their own namespace (local sockets at
+ * once, other nodes through the Redis adapter); a process without sockets (the worker) uses the
+ * Redis emitter, which every node's adapter receives.
+ */
+@Injectable()
+export class FanoutService {
+  private namespace: Namespace | null = null;
+  private emitter: Emitter | null = null;
+
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  attach(namespace: Namespace): void {
+    this.namespace = namespace;
+  }
+
+  /** Called after the transaction commits: one emit per event to its channel room. */
+  publishEvents(events: EventEnvelope[]): void {
+    for (const event of events) this.emit(channelRoom(event.channelId), 'event', event);
+  }
+
+  emit(room: string | string[], event: string, payload: unknown, options: { except?: string } = {}): void {
+    if (this.namespace) {
+      let target = this.namespace.to(room);
+      if (options.except) target = target.except(options.except);
+      target.emit(event, payload);
+      return;
+    }
+    this.emitter ??= new Emitter(this.redis).of(RT_NAMESPACE) as unknown as Emitter;
+    let target = this.emitter.to(room);
+    if (options.except) target = target.except(options.except);
+    target.emit(event, payload);
+  }
+}

@@ -1,0 +1,44 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import type Redis from 'ioredis';
+import { Public } from '../auth/public.decorator';
+import { REDIS } from '../redis/redis.module';
+
+@ApiTags('health')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () => this.database.pingCheck('postgres', { timeout: 2000 }),
+      async () => {
+        const indicator = this.indicators.check('redis');
+        try {
+          const pong = await Promise.race([
+            this.redis.ping(),
+            new Promise<string>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000)),
+          ]);
+          return pong === 'PONG' ? indicator.up() : indicator.down({ message: pong });
+        } catch (error) {
+          return indicator.down({ message: String(error) });
+        }
+      },
+    ]);
+  }
+}

@@ -1,0 +1,367 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AccessService, isAdminRole } from '../access/access.service';
+import { AppException } from '../common/app.exception';
+import { FanoutService } from '../fanout/fanout.service';
+import type { ChannelEventType } from './channel-event.entity';
+import { ChannelHead, commitChannelHead, lockChannelHead } from './channel-log';
+import type { WorkspaceRole } from '../workspaces/workspace-member.entity';
+import { EventEnvelope, MessageRow, MessageView, ReactionView, toMessageView, VoiceView } from './message.view';
+
+export interface SendInput {
+  channelId: string;
+  clientMsgId: string;
+  body: string;
+  topicId?: string | null;
+  replyToId?: string | null;
+  kind?: 'text' | 'voice' | 'system';
+}
+
+export interface SendResult {
+  message: MessageView;
+  /** False when the clientMsgId was already used by this author in this channel. */
+  created: boolean;
+}
+
+interface PendingSend {
+  authorId: string;
+  workspaceId: string;
+  input: SendInput;
+  resolve: (result: SendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Extra data other modules (voice) attach to a message view. */
+export interface MessageDecorator {
+  voiceFor(messageIds: string[]): Promise<Map<string, VoiceView>>;
+}
+
+const MAX_BATCH = 200;
+
+/**
+ * Every durable change of a channel goes through here: it appends the channel event in the same
+ * transaction and fans it out after commit. Sends to one channel that queue up while a
+ * transaction is in flight share the next one (group commit), so a busy channel costs one
+ * transaction per batch, not per message.
+ */
+@Injectable()
+export class MessagesService {
+  private readonly logger = new Logger(MessagesService.name);
+  private readonly queues = new Map<string, PendingSend[]>();
+  private decorator: MessageDecorator | null = null;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly access: AccessService,
+    private readonly fanout: FanoutService,
+  ) {}
+
+  setDecorator(decorator: MessageDecorator): void {
+    this.decorator = decorator;
+  }
+
+  // ---------------------------------------------------------------- send (group commit)
+
+  async send(authorId: string, input: SendInput, workspaceId?: string): Promise<SendResult> {
+    const access = await this.access.requireChannelMember(input.channelId, authorId, workspaceId);
+    if (input.topicId || input.replyToId) await this.checkReferences(input);
+    return new Promise<SendResult>((resolve, reject) => {
+      const pending: PendingSend = { authorId, workspaceId: access.workspaceId, input, resolve, reject };
+      const queue = this.queues.get(input.channelId);
+      if (queue) {
+        queue.push(pending);
+        return;
+      }
+      this.queues.set(input.channelId, [pending]);
+      void this.drain(input.channelId);
+    });
+  }
+
+  private async drain(channelId: string): Promise<void> {
+    const queue = this.queues.get(channelId);
+    while (queue && queue.length > 0) {
+      const batch = queue.splice(0, MAX_BATCH);
+      try {
+        const { results, events } = await this.commitBatch(channelId, batch);
+        batch.forEach((p, i) => p.resolve(results[i]));
+        this.fanout.publishEvents(events);
+      } catch (error) {
+        if (batch.length === 1) {
+          batch[0].reject(error);
+        } else {
+          // One bad row must not fail its neighbours: retry them one by one.
+          for (const pending of batch) {
+            try {
+              const { results, events } = await this.commitBatch(channelId, [pending]);
+              pending.resolve(results[0]);
+              this.fanout.publishEvents(events);
+            } catch (single) {
+              pending.reject(single);
+            }
+          }
+        }
+      }
+    }
+    this.queues.delete(channelId);
+  }
+
+  private async commitBatch(
+    channelId: string,
+    batch: PendingSend[],
+  ): Promise<{ results: SendResult[]; events: EventEnvelope[] }> {
+    return this.dataSource.transaction(async (manager) => {
+      const head = await lockChannelHead(manager, channelId);
+      // The head lock serializes this channel's writers, so this look-up cannot race an insert.
+      const existing: MessageRow[] = await manager.query(
+        `SELECT m.* FROM messages m
+           JOIN unnest($2::uuid[], $3::text[]) AS k(author_id, client_msg_id)
+             ON m.author_id = k.author_id AND m.client_msg_id = k.client_msg_id
+          WHERE m.channel_id = $1`,
+        [channelId, batch.map((p) => p.authorId), batch.map((p) => p.input.clientMsgId)],
+      );
+      const known = new Map(existing.map((row) => [`${row.author_id}\u0000${row.client_msg_id}`, row]));
+      const fresh: { pending: PendingSend; seq: number; key: string }[] = [];
+      const firstOfKey = new Map<string, number>();
+      for (const pending of batch) {
+        const key = `${pending.authorId}\u0000${pending.input.clientMsgId}`;
+        if (known.has(key) || firstOfKey.has(key)) continue;
+        firstOfKey.set(key, fresh.length);
+        fresh.push({ pending, seq: head.next(), key });
+      }
+      let inserted: MessageRow[] = [];
+      if (fresh.length > 0) {
+        inserted = await manager.query(
+          `INSERT INTO messages (workspace_id, channel_id, topic_id, seq, author_id, client_msg_id, kind, body, reply_to_id, created_at)
+           SELECT $1, $2, u.topic_id, u.seq, u.author_id, u.client_msg_id, u.kind, u.body, u.reply_to_id, $3
+             FROM unnest($4::uuid[], $5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::text[], $10::uuid[])
+               AS u(topic_id, seq, author_id, client_msg_id, kind, body, reply_to_id)
+           RETURNING *`,
+          [
+            head.workspaceId,
+            channelId,
+            head.at,
+            fresh.map((f) => f.pending.input.topicId ?? null),
+            fresh.map((f) => f.seq),
+            fresh.map((f) => f.pending.authorId),
+            fresh.map((f) => f.pending.input.clientMsgId),
+            fresh.map((f) => f.pending.input.kind ?? 'text'),
+            fresh.map((f) => f.pending.input.body),
+            fresh.map((f) => f.pending.input.replyToId ?? null),
+          ],
+        );
+        const topicIds = [...new Set(fresh.map((f) => f.pending.input.topicId).filter((t): t is string => !!t))];
+        if (topicIds.length > 0) {
+          await manager.query('UPDATE topics SET last_activity_at = $2 WHERE id = ANY($1::uuid[])', [topicIds, head.at]);
+        }
+      }
+      const insertedBySeq = new Map(inserted.map((row) => [Number(row.seq), row]));
+      const views = new Map<string, MessageView>();
+      for (const f of fresh) {
+        const view = toMessageView(insertedBySeq.get(f.seq)!);
+        views.set(f.key, view);
+        head.record(f.seq, 'message.created', view);
+      }
+      const events = await commitChannelHead(manager, head);
+      const existingViews = await this.decorate(existing);
+      existingViews.forEach((view) => views.set(`${view.authorId}\u0000${view.clientMsgId}`, view));
+      const results = batch.map((pending) => {
+        const key = `${pending.authorId}\u0000${pending.input.clientMsgId}`;
+        const index = firstOfKey.get(key);
+        const created = index !== undefined && fresh[index].pending === pending;
+        return { message: views.get(key)!, created };
+      });
+      return { results, events };
+    });
+  }
+
+  private async checkReferences(input: SendInput): Promise<void> {
+    if (input.topicId) {
+      const rows = await this.dataSource.query('SELECT 1 FROM topics WHERE id = $1 AND channel_id = $2', [
+        input.topicId,
+        input.channelId,
+      ]);
+      if (rows.length === 0) throw AppException.notFound('Topic');
+    }
+    if (input.replyToId) {
+      const rows = await this.dataSource.query('SELECT 1 FROM messages WHERE id = $1 AND channel_id = $2', [
+        input.replyToId,
+        input.channelId,
+      ]);
+      if (rows.length === 0) throw AppException.notFound('Message');
+    }
+  }
+
+  // ---------------------------------------------------------------- edits, deletes, reactions
+
+  async edit(userId: string, messageId: string, body: string, workspaceId?: string): Promise<MessageView> {
+    return this.changeMessage(userId, messageId, workspaceId, async (manager, row) => {
+      if (row.author_id !== userId) throw AppException.forbidden("Only the author may edit a message");
+      if (row.deleted_at) throw AppException.notFound('Message');
+      if (row.kind !== 'text') throw AppException.validation('Only text messages can be edited');
+      await manager.query('UPDATE messages SET body = $2, edited_at = now() WHERE id = $1', [messageId, body]);
+      return 'message.updated';
+    });
+  }
+
+  async delete(userId: string, messageId: string, workspaceId?: string): Promise<{ id: string }> {
+    await this.changeMessage(userId, messageId, workspaceId, async (manager, row, role) => {
+      if (row.author_id !== userId && (role === "system" || !isAdminRole(role))) throw AppException.forbidden('Only the author or an admin may delete');
+      if (row.deleted_at) return null; // deleting twice is a no-op
+      await manager.query("UPDATE messages SET deleted_at = now(), body = '' WHERE id = $1", [messageId]);
+      await manager.query('DELETE FROM reactions WHERE message_id = $1', [messageId]);
+      return 'message.deleted';
+    });
+    return { id: messageId };
+  }
+
+  async addReaction(userId: string, messageId: string, emoji: string, workspaceId?: string): Promise<void> {
+    await this.changeMessage(userId, messageId, workspaceId, async (manager, row) => {
+      if (row.deleted_at) throw AppException.notFound('Message');
+      const result: unknown[] = await manager.query(
+        'INSERT INTO reactions (message_id, emoji, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1',
+        [messageId, emoji, userId],
+      );
+      return result.length > 0 ? 'message.updated' : null;
+    });
+  }
+
+  async removeReaction(userId: string, messageId: string, emoji: string, workspaceId?: string): Promise<void> {
+    await this.changeMessage(userId, messageId, workspaceId, async (manager) => {
+      const result: [unknown[], number] = await manager.query(
+        'DELETE FROM reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3 RETURNING 1',
+        [messageId, emoji, userId],
+      );
+      return result[1] > 0 ? 'message.updated' : null;
+    });
+  }
+
+  /**
+   * Locks the channel head, applies `mutate`, and when it reports a change appends one event
+   * carrying the message as it now is. Voice status changes from the worker come through here too.
+   */
+  async changeMessage(
+    userId: string | null,
+    messageId: string,
+    workspaceId: string | undefined,
+    mutate: (manager: EntityManager, row: MessageRow, role: WorkspaceRole | "system") => Promise<ChannelEventType | null>,
+  ): Promise<MessageView> {
+    const found: MessageRow[] = await this.dataSource.query('SELECT * FROM messages WHERE id = $1', [messageId]);
+    if (found.length === 0) throw AppException.notFound('Message');
+    const channelId = found[0].channel_id;
+    let role: WorkspaceRole | "system" = "system";
+    if (userId !== null) {
+      const access = await this.access.requireChannelMember(channelId, userId, workspaceId).catch(() => {
+        throw AppException.notFound('Message');
+      });
+      role = access.role;
+    }
+    const { view, events } = await this.dataSource.transaction(async (manager) => {
+      const head = await lockChannelHead(manager, channelId);
+      const rows: MessageRow[] = await manager.query('SELECT * FROM messages WHERE id = $1', [messageId]);
+      const type = await mutate(manager, rows[0], role);
+      const after: MessageRow[] = await manager.query('SELECT * FROM messages WHERE id = $1', [messageId]);
+      const [current] = await this.decorate(after, manager);
+      if (type) head.append(type, current);
+      return { view: current, events: await commitChannelHead(manager, head) };
+    });
+    this.fanout.publishEvents(events);
+    return view;
+  }
+
+  /** Appends events for a non-message change (member.joined, topic.created...) inside `manager`'s transaction. */
+  async appendInTransaction(
+    manager: EntityManager,
+    channelId: string,
+    items: { type: ChannelEventType; data: unknown }[],
+  ): Promise<EventEnvelope[]> {
+    const head: ChannelHead = await lockChannelHead(manager, channelId);
+    for (const item of items) head.append(item.type, item.data);
+    return commitChannelHead(manager, head);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async get(userId: string, messageId: string, workspaceId?: string): Promise<MessageView> {
+    const rows: MessageRow[] = await this.dataSource.query('SELECT * FROM messages WHERE id = $1', [messageId]);
+    if (rows.length === 0) throw AppException.notFound('Message');
+    await this.access.requireChannelMember(rows[0].channel_id, userId, workspaceId).catch(() => {
+      throw AppException.notFound('Message');
+    });
+    return (await this.decorate(rows))[0];
+  }
+
+  async history(
+    channelId: string,
+    query: { before?: number; after?: number; limit: number; topicId?: string },
+  ): Promise<{ messages: MessageView[]; hasMore: boolean }> {
+    const params: unknown[] = [channelId, query.limit + 1];
+    let where = 'channel_id = $1';
+    if (query.topicId) {
+      params.push(query.topicId);
+      where += ` AND topic_id = $${params.length}`;
+    }
+    if (query.before !== undefined) {
+      params.push(query.before);
+      where += ` AND seq < $${params.length}`;
+    }
+    if (query.after !== undefined) {
+      params.push(query.after);
+      where += ` AND seq > $${params.length}`;
+    }
+    // `after` pages forwards; otherwise newest first, then flipped to ascending.
+    const order = query.after !== undefined && query.before === undefined ? 'ASC' : 'DESC';
+    const rows: MessageRow[] = await this.dataSource.query(
+      `SELECT * FROM messages WHERE ${where} ORDER BY seq ${order} LIMIT $2`,
+      params,
+    );
+    const hasMore = rows.length > query.limit;
+    const page = rows.slice(0, query.limit);
+    if (order === 'DESC') page.reverse();
+    return { messages: await this.decorate(page), hasMore };
+  }
+
+  async events(
+    channelId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ events: EventEnvelope[]; headSeq: number; hasMore: boolean }> {
+    const [rows, head] = await Promise.all([
+      this.dataSource.query(
+        `SELECT workspace_id, channel_id, seq, type, at, data FROM channel_events
+          WHERE channel_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
+        [channelId, afterSeq, limit + 1],
+      ) as Promise<{ workspace_id: string; channel_id: string; seq: string; type: never; at: Date; data: unknown }[]>,
+      this.dataSource.query('SELECT head_seq FROM channels WHERE id = $1', [channelId]) as Promise<{ head_seq: string }[]>,
+    ]);
+    const hasMore = rows.length > limit;
+    const events = rows.slice(0, limit).map((r) => ({
+      workspaceId: r.workspace_id,
+      channelId: r.channel_id,
+      seq: Number(r.seq),
+      type: r.type,
+      at: r.at.toISOString(),
+      data: r.data,
+    }));
+    return { events, headSeq: Number(head[0]?.head_seq ?? 0), hasMore };
+  }
+
+  async decorate(rows: MessageRow[], manager: EntityManager = this.dataSource.manager): Promise<MessageView[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const reactionRows: { message_id: string; emoji: string; user_ids: string[] }[] = await manager.query(
+      `SELECT message_id, emoji, array_agg(user_id::text ORDER BY created_at, user_id) AS user_ids
+         FROM reactions WHERE message_id = ANY($1::uuid[]) GROUP BY message_id, emoji ORDER BY min(created_at), emoji`,
+      [ids],
+    );
+    const reactions = new Map<string, ReactionView[]>();
+    for (const r of reactionRows) {
+      const list = reactions.get(r.message_id) ?? [];
+      list.push({ emoji: r.emoji, count: r.user_ids.length, userIds: r.user_ids });
+      reactions.set(r.message_id, list);
+    }
+    const voiceIds = rows.filter((r) => r.kind === 'voice').map((r) => r.id);
+    const voices = voiceIds.length > 0 && this.decorator ? await this.decorator.voiceFor(voiceIds) : new Map<string, VoiceView>();
+    return rows.map((row) => toMessageView(row, row.deleted_at ? [] : (reactions.get(row.id) ?? []), voices.get(row.id) ?? null));
+  }
+}

@@ -1,0 +1,37 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppException } from '../common/app.exception';
+import { AppConfigService } from '../config/app-config.service';
+import { REDIS } from '../redis/redis.module';
+
+/**
+ * Per-user send limit shared by REST and socket, across every node (state in Redis).
+ * A window of `burst` sends lasting burst/rate seconds: bursts of 20, 10/s on average.
+ * Refused attempts count but never lengthen the window.
+ */
+@Injectable()
+export class RateLimitService {
+  private readonly sends: RateLimiterRedis;
+
+  constructor(@Inject(REDIS) redis: Redis, config: AppConfigService) {
+    const burst = config.get('SEND_RATE_BURST');
+    const perSecond = config.get('SEND_RATE_PER_SECOND');
+    this.sends = new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: 'rl:send',
+      points: burst,
+      duration: Math.max(1, Math.round(burst / perSecond)),
+      useRedisPackage: false,
+    });
+  }
+
+  async consumeSend(userId: string): Promise<void> {
+    try {
+      await this.sends.consume(userId, 1);
+    } catch (error) {
+      if (error instanceof RateLimiterRes) throw AppException.rateLimited(Math.max(1, error.msBeforeNext));
+      throw error;
+    }
+  }
+}

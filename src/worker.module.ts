@@ -1,0 +1,33 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { AccessModule } from './access/access.module';
+import { loggerParams } from './common/logging';
+import { AppConfigModule } from './config/config.module';
+import { AppConfigService } from './config/app-config.service';
+import { DatabaseModule } from './database/database.module';
+import { FanoutModule } from './fanout/fanout.module';
+import { MessagesModule } from './messages/messages.module';
+import { QUEUES } from './queues/queues';
+import { RedisModule } from './redis/redis.module';
+
+/** The worker process: the same feature modules as the API, plus the queue processors. */
+@Module({
+  imports: [
+    AppConfigModule,
+    LoggerModule.forRoot(loggerParams(process.env.LOG_LEVEL ?? 'info')),
+    DatabaseModule,
+    RedisModule,
+    AccessModule,
+    FanoutModule,
+    MessagesModule,
+    BullModule.forRootAsync({
+      inject: [AppConfigService],
+      useFactory: (config: AppConfigService) => ({
+        connection: { url: config.get('REDIS_URL'), maxRetriesPerRequest: null },
+      }),
+    }),
+    BullModule.registerQueue(...Object.values(QUEUES).map((name) => ({ name }))),
+  ],
+})
+export class WorkerModule {}
