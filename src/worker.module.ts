@@ -9,6 +9,7 @@ import { DatabaseModule } from './database/database.module';
 import { FanoutModule } from './fanout/fanout.module';
 import { MessagesModule } from './messages/messages.module';
 import { QUEUES } from './queues/queues';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
 
 /** The worker process: the same feature modules as the API, plus the queue processors. */
@@ -20,6 +21,7 @@ import { RedisModule } from './redis/redis.module';
     RedisModule,
     AccessModule,
     FanoutModule,
+    RateLimitModule,
     MessagesModule,
     BullModule.forRootAsync({
       inject: [AppConfigService],

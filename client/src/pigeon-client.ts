@@ -126,7 +126,6 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
   private readonly readyWaiters = new Set<Waiter>();
   private readonly closeListeners = new Set<(error: Error) => void>();
   private readonly headSeqs = new Map<string, number>();
-  private readonly workspaceOfChannel = new Map<string, string>();
   /** Channels with a sync in flight; a second request for one of them is folded into a re-run. */
   private readonly syncingChannels = new Set<string>();
   private readonly resyncChannels = new Set<string>();
@@ -469,7 +468,6 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
     const behind: string[] = [];
     for (const workspace of payload.workspaces ?? []) {
       for (const channel of workspace.channels ?? []) {
-        this.workspaceOfChannel.set(channel.id, workspace.id);
         this.headSeqs.set(channel.id, channel.headSeq);
         // A channel new to the app starts at the head: history is the app's choice (REST), not a flood.
         if (!this.sequencer.isTracked(channel.id)) this.sequencer.track(channel.id, this.options.replayFromStart ? 0 : channel.headSeq);

@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
 
+let warnedDevSecret = false;
 const DEV_JWT_SECRET = 'pigeon-dev-secret-change-me-0123456789abcdef';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -97,7 +98,8 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
     if (env.NODE_ENV === 'production') {
       throw new Error('Invalid configuration:\n  JWT_SECRET is required when NODE_ENV=production');
     }
-    process.emitWarning('JWT_SECRET is not set: using the development default. Never run this in production.', 'PigeonConfig');
+    if (!warnedDevSecret) process.emitWarning('JWT_SECRET is not set: using the development default. Never run this in production.', 'PigeonConfig');
+    warnedDevSecret = true;
   }
   if (raw.ALLOW_PRIVATE_TARGETS === undefined && env.NODE_ENV === 'production') env.ALLOW_PRIVATE_TARGETS = false;
   return env;

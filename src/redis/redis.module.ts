@@ -17,8 +17,9 @@ class RedisLifecycle implements OnApplicationShutdown {
   }
 }
 
-function connect(url: string, name: string): Redis {
+function connect(url: string, name: string, subscriber = false): Redis {
   // Commands wait (not fail) through short outages; callers see errors only when Redis stays away.
+  if (subscriber) return new Redis(url, { connectionName: name, enableReadyCheck: false });
   return new Redis(url, { connectionName: name, maxRetriesPerRequest: 2, enableAutoPipelining: true });
 }
 
@@ -30,7 +31,7 @@ function connect(url: string, name: string): Redis {
     {
       provide: REDIS_SUBSCRIBER,
       inject: [AppConfigService],
-      useFactory: (c: AppConfigService) => connect(c.get('REDIS_URL'), 'pigeon-sub'),
+      useFactory: (c: AppConfigService) => connect(c.get('REDIS_URL'), 'pigeon-sub', true),
     },
     RedisLifecycle,
   ],
