@@ -1,0 +1,57 @@
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
+
+export class SyncChannelDto {
+  @IsUUID()
+  channelId: string;
+
+  @IsInt()
+  @Min(0)
+  afterSeq: number;
+}
+
+export class SyncDto {
+  @IsArray()
+  @ArrayMaxSize(200)
+  @ValidateNested({ each: true })
+  @Type(() => SyncChannelDto)
+  channels: SyncChannelDto[];
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+export class ChannelReadDto {
+  @IsUUID()
+  channelId: string;
+
+  @IsInt()
+  @Min(0)
+  seq: number;
+}
+
+export class TypingDto {
+  @IsUUID()
+  channelId: string;
+
+  @IsOptional()
+  @IsUUID()
+  topicId?: string;
+}
+
+export const PRESENCE_STATUSES = ['online', 'away', 'dnd'] as const;
+export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+
+export class PresenceSetDto {
+  @IsIn(PRESENCE_STATUSES)
+  status: PresenceStatus;
+}
+
+export class AuthRefreshDto {
+  @IsString()
+  @Length(1, 4096)
+  token: string;
+}
