@@ -10,6 +10,7 @@ import { FanoutModule } from './fanout/fanout.module';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PresenceModule } from './presence/presence.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
@@ -26,6 +27,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
     FanoutModule,
     RateLimitModule,
     MetricsModule,
+    PresenceModule,
     AuthModule,
     WorkspacesModule,
     ChannelsModule,

@@ -1,4 +1,11 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { MessagesModule } from '../messages/messages.module';
+import { RealtimeGateway } from './realtime.gateway';
+import { WsAckInterceptor } from './ws-ack.interceptor';
 
-@Module({})
+@Module({
+  imports: [AuthModule, MessagesModule],
+  providers: [RealtimeGateway, WsAckInterceptor],
+})
 export class RealtimeModule {}

@@ -1,0 +1,294 @@
+import { Inject, Logger, UseInterceptors } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+  OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type Redis from 'ioredis';
+import type { Namespace, Socket } from 'socket.io';
+import { DataSource } from 'typeorm';
+import { AccessService } from '../access/access.service';
+import { MembershipBus, MembershipChange } from '../access/membership-bus.service';
+import { AppException } from '../common/app.exception';
+import { AppConfigService } from '../config/app-config.service';
+import { TokenService } from '../auth/token.service';
+import { channelRoom, FanoutService, RT_NAMESPACE, userRoom, workspaceRoom } from '../fanout/fanout.service';
+import { EditMessageDto, MessageIdDto, ReactionDto, SendMessageDto } from '../messages/dto/message.dto';
+import { MessagesService } from '../messages/messages.service';
+import { PresenceService } from '../presence/presence.service';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
+import { REDIS } from '../redis/redis.module';
+import { AuthRefreshDto, ChannelReadDto, PresenceSetDto, SyncDto, TypingDto } from './dto/realtime.dto';
+import { PayloadPipe } from './payload.pipe';
+import { WsAckInterceptor } from './ws-ack.interceptor';
+
+/** What the handshake learns about a socket; kept on `socket.data`. */
+interface SocketState {
+  userId: string;
+  expiresAt: number;
+  expiryTimers: NodeJS.Timeout[];
+}
+
+const EXPIRY_WARNING_MS = 60_000;
+
+type PigeonSocket = Socket & { data: SocketState };
+
+function handshakeError(code: 'UNAUTHORIZED' | 'FORBIDDEN', message: string): Error {
+  // socket.io sends `message` and `data` to the client as its connect_error.
+  return Object.assign(new Error(code), { data: { code, message } });
+}
+
+/** The `/rt` namespace: handshake auth, rooms, and every client-to-server event of the contract. */
+@WebSocketGateway({ namespace: RT_NAMESPACE })
+@UseInterceptors(WsAckInterceptor)
+export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly logger = new Logger(RealtimeGateway.name);
+  private namespace: Namespace;
+
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly config: AppConfigService,
+    private readonly access: AccessService,
+    private readonly membership: MembershipBus,
+    private readonly messages: MessagesService,
+    private readonly fanout: FanoutService,
+    private readonly presence: PresenceService,
+    private readonly rateLimit: RateLimitService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  afterInit(namespace: Namespace): void {
+    this.namespace = namespace;
+    const allowed = this.config.corsOrigins;
+    namespace.use((socket, next) => {
+      const origin = socket.handshake.headers.origin;
+      // Browsers always send Origin; a client without one (a server, the SDK in Node) is judged by its token.
+      if (origin && allowed !== '*' && !allowed.includes(origin)) {
+        return next(handshakeError('FORBIDDEN', 'Origin not allowed'));
+      }
+      const auth = socket.handshake.auth as { token?: unknown } | undefined;
+      try {
+        const verified = this.tokens.verifyAccess(auth?.token);
+        (socket.data as SocketState) = { userId: verified.userId, expiresAt: verified.expiresAt, expiryTimers: [] };
+        next();
+      } catch {
+        next(handshakeError('UNAUTHORIZED', 'Invalid or expired access token'));
+      }
+    });
+    this.fanout.attach(namespace);
+    this.membership.attachRooms({
+      apply: (change) => void this.applyMembership(change),
+      broadcastAndWait: (change) => this.broadcastMembership(change),
+    });
+    // Other nodes' membership changes: apply locally, then acknowledge so the caller can answer.
+    namespace.on('membership', (change: MembershipChange, ack?: () => void) => {
+      this.access.invalidate(change);
+      void this.applyMembership(change).finally(() => ack?.());
+    });
+  }
+
+  async handleConnection(socket: PigeonSocket): Promise<void> {
+    const { userId } = socket.data;
+    try {
+      const rows: { workspace_id: string; role: string; channel_id: string | null; head_seq: string | null; last_read_seq: string | null }[] =
+        await this.dataSource.query(
+          `SELECT wm.workspace_id, wm.role, c.id AS channel_id, c.head_seq, cm.last_read_seq
+             FROM workspace_members wm
+             LEFT JOIN channel_members cm ON cm.user_id = wm.user_id AND cm.workspace_id = wm.workspace_id
+             LEFT JOIN channels c ON c.id = cm.channel_id
+            WHERE wm.user_id = $1
+            ORDER BY wm.joined_at, c.created_at`,
+          [userId],
+        );
+      const workspaces = new Map<string, { id: string; role: string; channels: { id: string; headSeq: number; lastReadSeq: number }[] }>();
+      const rooms = [userRoom(userId)];
+      for (const row of rows) {
+        let workspace = workspaces.get(row.workspace_id);
+        if (!workspace) {
+          workspace = { id: row.workspace_id, role: row.role, channels: [] };
+          workspaces.set(row.workspace_id, workspace);
+          rooms.push(workspaceRoom(row.workspace_id));
+        }
+        if (row.channel_id) {
+          workspace.channels.push({ id: row.channel_id, headSeq: Number(row.head_seq), lastReadSeq: Number(row.last_read_seq) });
+          rooms.push(channelRoom(row.channel_id));
+        }
+      }
+      if (socket.disconnected) return;
+      socket.join(rooms);
+      this.scheduleExpiry(socket);
+      socket.emit('ready', { userId, workspaces: [...workspaces.values()] });
+      await this.presence.connected(userId, socket.id, [...workspaces.keys()]);
+    } catch (error) {
+      this.logger.error({ err: error }, 'Connection setup failed');
+      socket.disconnect(true);
+    }
+  }
+
+  async handleDisconnect(socket: PigeonSocket): Promise<void> {
+    socket.data.expiryTimers?.forEach(clearTimeout);
+    if (!socket.data.userId) return;
+    await this.presence.disconnected(socket.data.userId, socket.id).catch((error: unknown) => {
+      this.logger.warn(`Presence update failed: ${String(error)}`);
+    });
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  @SubscribeMessage('message:send')
+  async send(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(SendMessageDto)) dto: SendMessageDto) {
+    const { userId } = socket.data;
+    await this.access.requireChannelMember(dto.channelId, userId);
+    await this.rateLimit.consumeSend(userId);
+    const result = await this.messages.send(userId, dto);
+    return result.message;
+  }
+
+  @SubscribeMessage('message:edit')
+  edit(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(EditMessageDto)) dto: EditMessageDto) {
+    return this.messages.edit(socket.data.userId, dto.messageId, dto.body);
+  }
+
+  @SubscribeMessage('message:delete')
+  delete(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(MessageIdDto)) dto: MessageIdDto) {
+    return this.messages.delete(socket.data.userId, dto.messageId);
+  }
+
+  @SubscribeMessage('reaction:add')
+  async addReaction(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(ReactionDto)) dto: ReactionDto) {
+    await this.messages.addReaction(socket.data.userId, dto.messageId, dto.emoji);
+    return {};
+  }
+
+  @SubscribeMessage('reaction:remove')
+  async removeReaction(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(ReactionDto)) dto: ReactionDto) {
+    await this.messages.removeReaction(socket.data.userId, dto.messageId, dto.emoji);
+    return {};
+  }
+
+  // ------------------------------------------------------------------ catch-up and reads
+
+  @SubscribeMessage('sync')
+  async sync(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(SyncDto)) dto: SyncDto) {
+    const limit = Math.min(dto.limit ?? this.config.get('SYNC_PAGE_LIMIT'), this.config.get('SYNC_PAGE_LIMIT'));
+    const channels = [];
+    for (const { channelId, afterSeq } of dto.channels) {
+      await this.access.requireChannelMember(channelId, socket.data.userId);
+      const page = await this.messages.events(channelId, afterSeq, limit);
+      channels.push({ channelId, ...page });
+    }
+    return { channels };
+  }
+
+  @SubscribeMessage('channel:read')
+  async read(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(ChannelReadDto)) dto: ChannelReadDto) {
+    const { userId } = socket.data;
+    const access = await this.access.requireChannelMember(dto.channelId, userId);
+    // Monotonic and never past the head: a read mark cannot move backwards or into the future.
+    const rows: [{ last_read_seq: string }[], number] = await this.dataSource.query(
+      `UPDATE channel_members cm
+          SET last_read_seq = GREATEST(cm.last_read_seq, LEAST($3::bigint, c.head_seq))
+         FROM channels c
+        WHERE cm.channel_id = $1 AND cm.user_id = $2 AND c.id = cm.channel_id
+        RETURNING cm.last_read_seq`,
+      [dto.channelId, userId, dto.seq],
+    );
+    const lastReadSeq = Number(rows[0][0]?.last_read_seq ?? 0);
+    this.fanout.emit(channelRoom(dto.channelId), 'read', {
+      workspaceId: access.workspaceId,
+      channelId: dto.channelId,
+      userId,
+      seq: lastReadSeq,
+    });
+    return { lastReadSeq };
+  }
+
+  @SubscribeMessage('typing')
+  async typing(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(TypingDto)) dto: TypingDto) {
+    const { userId } = socket.data;
+    const access = await this.access.requireChannelMember(dto.channelId, userId);
+    // One typing relay per user and channel per interval, across nodes; extras are dropped silently.
+    const first = await this.redis.set(`typing:${userId}:${dto.channelId}`, '1', 'PX', this.config.get('TYPING_INTERVAL_MS'), 'NX');
+    if (first) {
+      this.fanout.emit(
+        channelRoom(dto.channelId),
+        'typing',
+        { workspaceId: access.workspaceId, channelId: dto.channelId, topicId: dto.topicId ?? null, userId },
+        { except: userRoom(userId) },
+      );
+    }
+    return {};
+  }
+
+  @SubscribeMessage('presence:set')
+  async setPresence(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(PresenceSetDto)) dto: PresenceSetDto) {
+    await this.presence.set(socket.data.userId, dto.status);
+    return {};
+  }
+
+  @SubscribeMessage('auth:refresh')
+  refreshAuth(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(AuthRefreshDto)) dto: AuthRefreshDto) {
+    const verified = this.tokens.verifyAccess(dto.token);
+    if (verified.userId !== socket.data.userId) throw AppException.unauthorized('Token belongs to another user');
+    socket.data.expiresAt = verified.expiresAt;
+    this.scheduleExpiry(socket);
+    return { expiresAt: new Date(verified.expiresAt).toISOString() };
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private scheduleExpiry(socket: PigeonSocket): void {
+    socket.data.expiryTimers.forEach(clearTimeout);
+    const remaining = socket.data.expiresAt - Date.now();
+    const warnIn = Math.max(0, remaining - EXPIRY_WARNING_MS);
+    socket.data.expiryTimers = [
+      setTimeout(() => socket.emit('auth:expiring', { expiresAt: new Date(socket.data.expiresAt).toISOString() }), warnIn),
+      setTimeout(() => socket.disconnect(true), Math.max(0, remaining)),
+    ];
+  }
+
+  /** This node's sockets follow a membership change. */
+  private async applyMembership(change: MembershipChange): Promise<void> {
+    if (!change.userId) return;
+    const sockets = this.namespace.local.in(userRoom(change.userId));
+    if (change.removed) {
+      if (change.channelId) {
+        sockets.socketsLeave(channelRoom(change.channelId));
+        return;
+      }
+      // Removed from the workspace: leave it and each of its channel rooms.
+      const channelIds: { id: string }[] = await this.dataSource.query('SELECT id FROM channels WHERE workspace_id = $1', [
+        change.workspaceId,
+      ]);
+      sockets.socketsLeave([workspaceRoom(change.workspaceId), ...channelIds.map((c) => channelRoom(c.id))]);
+      return;
+    }
+    if (change.channelId) {
+      if (await this.access.isChannelMember(change.channelId, change.userId)) sockets.socketsJoin(channelRoom(change.channelId));
+      return;
+    }
+    const rows: { channel_id: string }[] = await this.dataSource.query(
+      'SELECT channel_id FROM channel_members WHERE user_id = $1 AND workspace_id = $2',
+      [change.userId, change.workspaceId],
+    );
+    sockets.socketsJoin([workspaceRoom(change.workspaceId), ...rows.map((r) => channelRoom(r.channel_id))]);
+    this.presence.joinedWorkspace(change.userId, change.workspaceId);
+  }
+
+  /** Resolves once every other API node has applied the change (or the wait times out). */
+  private broadcastMembership(change: MembershipChange): Promise<void> {
+    return new Promise((resolve) => {
+      // The Redis adapter times the acknowledgements out after its requestsTimeout (3 s).
+      this.namespace.serverSideEmit('membership', change, (error: Error | null) => {
+        if (error) this.logger.warn(`Membership change not acknowledged by every node: ${error.message}`);
+        resolve();
+      });
+    });
+  }
+}
