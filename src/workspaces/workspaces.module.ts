@@ -1,4 +1,16 @@
 import { Module } from '@nestjs/common';
+import { ChannelsModule } from '../channels/channels.module';
+import { MessagesModule } from '../messages/messages.module';
+import { InvitesController } from './invites.controller';
+import { InvitesService } from './invites.service';
+import { MembersService } from './members.service';
+import { WorkspacesController } from './workspaces.controller';
+import { WorkspacesService } from './workspaces.service';
 
-@Module({})
+/** Workspaces, their members and roles, and invites. */
+@Module({
+  imports: [ChannelsModule, MessagesModule],
+  controllers: [WorkspacesController, InvitesController],
+  providers: [WorkspacesService, MembersService, InvitesService],
+})
 export class WorkspacesModule {}

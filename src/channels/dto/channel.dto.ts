@@ -1,0 +1,66 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { CHANNEL_NAME } from '../../common/validators';
+import { CHANNEL_KINDS, type ChannelKind } from '../channel.entity';
+
+export const MAX_CHANNEL_INITIAL_MEMBERS = 1000;
+export const MAX_DIRECT_MESSAGE_PEERS = 8;
+
+export class CreateChannelDto {
+  @ApiProperty({ description: 'Unique per workspace: ^[a-z0-9][a-z0-9_-]{0,79}$', example: 'design-review' })
+  @IsString()
+  @Matches(CHANNEL_NAME, { message: 'name must match ^[a-z0-9][a-z0-9_-]{0,79}$' })
+  name: string;
+
+  @ApiProperty({ description: 'public: any non-guest member may see and join; private: members only', enum: ['public', 'private'] })
+  @IsIn(['public', 'private'])
+  kind: 'public' | 'private';
+
+  @ApiPropertyOptional({
+    description: `Workspace members to add besides the creator (at most ${MAX_CHANNEL_INITIAL_MEMBERS}); an id outside the workspace answers 404`,
+    type: [String],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_CHANNEL_INITIAL_MEMBERS)
+  @IsUUID('all', { each: true })
+  memberIds?: string[];
+}
+
+export class AddChannelMemberDto {
+  @ApiProperty({ description: 'A member of the workspace to add to the channel' })
+  @IsUUID()
+  userId: string;
+}
+
+export class OpenDirectMessageDto {
+  @ApiProperty({
+    description: `The other members of the DM, 1..${MAX_DIRECT_MESSAGE_PEERS} workspace member ids; the caller is always included`,
+    type: [String],
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_DIRECT_MESSAGE_PEERS)
+  @IsUUID('all', { each: true })
+  userIds: string[];
+}
+
+export class ChannelDto {
+  @ApiProperty({ description: 'Channel id' }) id: string;
+  @ApiProperty({ description: 'Workspace id' }) workspaceId: string;
+  @ApiProperty({ description: 'Channel name; null for direct channels', nullable: true, type: String }) name: string | null;
+  @ApiProperty({ description: 'Channel kind', enum: CHANNEL_KINDS }) kind: ChannelKind;
+  @ApiProperty({ description: 'Creation time, ISO-8601' }) createdAt: string;
+  @ApiProperty({ description: 'The last seq of the channel event log' }) headSeq: number;
+}
+
+export class ChannelListItemDto extends ChannelDto {
+  @ApiProperty({ description: "The caller's read marker (0 when not a member)" }) lastReadSeq: number;
+  @ApiProperty({ description: 'Messages after lastReadSeq by other authors, not deleted' }) unreadCount: number;
+  @ApiProperty({ description: 'Whether the caller is a member (public channels may be listed without it)' }) isMember: boolean;
+}
+
+export class ChannelMembershipDto {
+  @ApiProperty({ description: 'Channel id' }) channelId: string;
+  @ApiProperty({ description: 'The member added' }) userId: string;
+}

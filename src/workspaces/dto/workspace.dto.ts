@@ -1,0 +1,41 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsString, Length, Matches } from 'class-validator';
+import { SLUG, Trim } from '../../common/validators';
+import { WORKSPACE_ROLES, type WorkspaceRole } from '../workspace-member.entity';
+
+export const PRESENCE_STATUSES = ['online', 'away', 'dnd', 'offline'] as const;
+export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+
+export class CreateWorkspaceDto {
+  @ApiProperty({ description: 'Display name, 1..100 characters after trim', example: 'Acme' })
+  @Trim()
+  @IsString()
+  @Length(1, 100)
+  name: string;
+
+  @ApiProperty({ description: 'Unique handle: ^[a-z0-9][a-z0-9-]{1,38}$', example: 'acme' })
+  @IsString()
+  @Matches(SLUG, { message: 'slug must match ^[a-z0-9][a-z0-9-]{1,38}$' })
+  slug: string;
+}
+
+export class ChangeRoleDto {
+  @ApiProperty({ description: 'The new role; only owners may grant or take away `owner`', enum: WORKSPACE_ROLES })
+  @IsIn(WORKSPACE_ROLES)
+  role: WorkspaceRole;
+}
+
+export class WorkspaceDto {
+  @ApiProperty({ description: 'Workspace id' }) id: string;
+  @ApiProperty({ description: 'Display name' }) name: string;
+  @ApiProperty({ description: 'Unique handle' }) slug: string;
+  @ApiProperty({ description: 'Creation time, ISO-8601' }) createdAt: string;
+  @ApiProperty({ description: "The caller's role in it", enum: WORKSPACE_ROLES }) role: WorkspaceRole;
+}
+
+export class MemberDto {
+  @ApiProperty({ description: 'User id' }) userId: string;
+  @ApiProperty({ description: 'Display name' }) displayName: string;
+  @ApiProperty({ description: 'Role in the workspace', enum: WORKSPACE_ROLES }) role: WorkspaceRole;
+  @ApiProperty({ description: 'Live presence', enum: PRESENCE_STATUSES }) presence: PresenceStatus;
+}
