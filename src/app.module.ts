@@ -11,9 +11,12 @@ import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PresenceModule } from './presence/presence.module';
+import { QueueConnectionModule } from './queues/queue-connection.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
+import { VoiceModule } from './voice/voice.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkspacesModule } from './workspaces/workspaces.module';
 
 /** The API process: REST, Socket.IO, health and metrics. */
@@ -34,6 +37,9 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
     MessagesModule,
     RealtimeModule,
     HealthModule,
+    QueueConnectionModule,
+    WebhooksModule,
+    VoiceModule,
   ],
 })
 export class AppModule {}

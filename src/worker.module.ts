@@ -11,6 +11,8 @@ import { MessagesModule } from './messages/messages.module';
 import { QUEUES } from './queues/queues';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
+import { VoiceWorkerModule } from './voice/voice-worker.module';
+import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
 
 /** The worker process: the same feature modules as the API, plus the queue processors. */
 @Module({
@@ -30,6 +32,8 @@ import { RedisModule } from './redis/redis.module';
       }),
     }),
     BullModule.registerQueue(...Object.values(QUEUES).map((name) => ({ name }))),
+    WebhooksWorkerModule,
+    VoiceWorkerModule,
   ],
 })
 export class WorkerModule {}

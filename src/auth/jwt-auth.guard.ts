@@ -14,6 +14,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override canActivate(context: ExecutionContext) {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
+    if (context.getType() === 'ws') {
+      // Sockets authenticate once in the handshake middleware and are cut off at token expiry.
+      const socket = context.switchToWs().getClient<{ data?: { userId?: string; expiresAt?: number } }>();
+      if (socket.data?.userId && (socket.data.expiresAt ?? 0) > Date.now()) return true;
+      throw AppException.unauthorized('Access token expired');
+    }
     return super.canActivate(context);
   }
 

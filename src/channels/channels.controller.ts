@@ -40,7 +40,11 @@ export class ChannelsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Join a public channel (idempotent)' })
   @ApiResponse({ status: 200, type: ChannelDto })
-  join(@CurrentUserId() userId: string, @Param('wid', ParseIdPipe) wid: string, @Param('cid', ParseIdPipe) cid: string) {
+  join(
+    @CurrentUserId() userId: string,
+    @Param('wid', ParseIdPipe) wid: string,
+    @Param('cid', ParseIdPipe) cid: string,
+  ) {
     return this.channels.join(userId, wid, cid);
   }
 

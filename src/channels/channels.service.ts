@@ -74,7 +74,10 @@ export class ChannelsService {
    * Inserts a channel with its first members inside the caller's transaction (also used for a
    * workspace's `general`). Answers null when the name (or DM key) is taken.
    */
-  async createInTransaction(manager: EntityManager, input: NewChannel): Promise<(MembersAdded & { channel: ChannelView }) | null> {
+  async createInTransaction(
+    manager: EntityManager,
+    input: NewChannel,
+  ): Promise<(MembersAdded & { channel: ChannelView }) | null> {
     const rows: ChannelRow[] = await manager.query(
       `INSERT INTO channels (workspace_id, name, kind, dm_key, created_by) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT DO NOTHING RETURNING *`,
@@ -168,10 +171,17 @@ export class ChannelsService {
   }
 
   /** Channel members and workspace owners/admins may add any workspace member (not to a DM). */
-  async addMember(callerId: string, workspaceId: string, channelId: string, userId: string): Promise<{ channelId: string; userId: string }> {
+  async addMember(
+    callerId: string,
+    workspaceId: string,
+    channelId: string,
+    userId: string,
+  ): Promise<{ channelId: string; userId: string }> {
     const access = await this.access.requireChannelVisible(channelId, callerId, workspaceId);
-    if (!access.isMember && !isAdminRole(access.role)) throw AppException.forbidden('Only channel members and admins may add members');
-    if (access.kind === 'direct') throw AppException.forbidden('A DM has a fixed set of members; open a DM with the new set instead');
+    if (!access.isMember && !isAdminRole(access.role))
+      throw AppException.forbidden('Only channel members and admins may add members');
+    if (access.kind === 'direct')
+      throw AppException.forbidden('A DM has a fixed set of members; open a DM with the new set instead');
     const { added, events } = await this.dataSource.transaction(async (manager) => {
       const result = await this.addMembersInTransaction(manager, workspaceId, channelId, [userId]);
       if (result.missing.length > 0) throw AppException.notFound('User');
@@ -186,15 +196,17 @@ export class ChannelsService {
   async removeMember(callerId: string, workspaceId: string, channelId: string, targetId: string): Promise<void> {
     const userId = targetId.toLowerCase();
     const access = await this.access.requireChannelVisible(channelId, callerId, workspaceId);
-    if (userId !== callerId && !isAdminRole(access.role)) throw AppException.forbidden('Only owners and admins may remove others');
+    if (userId !== callerId && !isAdminRole(access.role))
+      throw AppException.forbidden('Only owners and admins may remove others');
     if (access.kind === 'direct') throw AppException.forbidden('Nobody leaves or is removed from a DM');
     const events = await this.dataSource.transaction(async (manager) => {
       await lockChannel(manager, channelId);
-      const deleted: unknown[] = await manager.query(
+      // TypeORM answers a DELETE with [rows, affected].
+      const [, deleted]: [unknown[], number] = await manager.query(
         'DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2 RETURNING user_id',
         [channelId, userId],
       );
-      if (deleted.length === 0) throw AppException.notFound('Channel member');
+      if (deleted === 0) throw AppException.notFound('Channel member');
       return this.messages.appendInTransaction(manager, channelId, [{ type: 'member.left', data: { userId } }]);
     });
     this.fanout.publishEvents(events);
@@ -203,20 +215,31 @@ export class ChannelsService {
   }
 
   /** The DM of exactly `userIds` plus the caller; the unique dm_key makes concurrent opens meet on one row. */
-  async openDirect(callerId: string, workspaceId: string, userIds: string[]): Promise<{ channel: ChannelView; created: boolean }> {
+  async openDirect(
+    callerId: string,
+    workspaceId: string,
+    userIds: string[],
+  ): Promise<{ channel: ChannelView; created: boolean }> {
     await this.access.requireWorkspaceMember(workspaceId, callerId);
     const memberIds = [...new Set([callerId, ...userIds.map((id) => id.toLowerCase())])];
     const dmKey = directMessageKey(memberIds);
     const outcome = await this.dataSource.transaction(async (manager) => {
-      const fresh = await this.createInTransaction(manager, { workspaceId, name: null, kind: 'direct', createdBy: callerId, dmKey, memberIds });
+      const fresh = await this.createInTransaction(manager, {
+        workspaceId,
+        name: null,
+        kind: 'direct',
+        createdBy: callerId,
+        dmKey,
+        memberIds,
+      });
       if (fresh) {
         if (fresh.missing.length > 0) throw AppException.notFound('User');
         return { ...fresh, created: true };
       }
-      const existing: ChannelRow[] = await manager.query('SELECT * FROM channels WHERE workspace_id = $1 AND dm_key = $2', [
-        workspaceId,
-        dmKey,
-      ]);
+      const existing: ChannelRow[] = await manager.query(
+        'SELECT * FROM channels WHERE workspace_id = $1 AND dm_key = $2',
+        [workspaceId, dmKey],
+      );
       // Someone who left the workspace and came back is put back into the DM.
       const result = await this.addMembersInTransaction(manager, workspaceId, existing[0].id, memberIds);
       if (result.missing.length > 0) throw AppException.notFound('User');

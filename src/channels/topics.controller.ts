@@ -27,7 +27,11 @@ export class TopicsController {
   @Get()
   @ApiOperation({ summary: 'Topics of the channel, latest activity first' })
   @ApiResponse({ status: 200, type: [TopicDto] })
-  list(@CurrentUserId() userId: string, @Param('wid', ParseIdPipe) wid: string, @Param('cid', ParseIdPipe) cid: string) {
+  list(
+    @CurrentUserId() userId: string,
+    @Param('wid', ParseIdPipe) wid: string,
+    @Param('cid', ParseIdPipe) cid: string,
+  ) {
     return this.topics.list(userId, wid, cid);
   }
 }

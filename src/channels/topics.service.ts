@@ -27,7 +27,9 @@ export class TopicsService {
         [workspaceId, channelId, title, callerId],
       );
       const created = toTopicView(rows[0]);
-      const appended = await this.messages.appendInTransaction(manager, channelId, [{ type: 'topic.created', data: created }]);
+      const appended = await this.messages.appendInTransaction(manager, channelId, [
+        { type: 'topic.created', data: created },
+      ]);
       return { topic: created, events: appended };
     });
     this.fanout.publishEvents(events);

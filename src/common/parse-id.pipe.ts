@@ -7,6 +7,7 @@ import { AppException } from './app.exception';
 export class ParseIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
     if (!isUUID(value)) throw AppException.notFound();
-    return value;
+    // Ids are compared as stored (lower-case), so an upper-case spelling of a real id still finds it.
+    return value.toLowerCase();
   }
 }

@@ -85,6 +85,17 @@ export class EnvironmentVariables {
 
   @IsString()
   VOICE_STORAGE_DIR = './data/voice';
+
+  /** First retry delay of a webhook delivery; each retry doubles it (with jitter), capped at 1 h. */
+  @Transform(toInt) @IsInt() @Min(1)
+  WEBHOOK_BACKOFF_BASE_MS = 1000;
+
+  /** Delivery attempts in all, the first included; tests lower it for speed. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(50)
+  WEBHOOK_MAX_ATTEMPTS = 8;
+
+  @Transform(toInt) @IsInt() @Min(100)
+  WEBHOOK_TIMEOUT_MS = 10_000;
 }
 
 export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {

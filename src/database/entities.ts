@@ -7,6 +7,9 @@ import { ChannelEvent } from '../messages/channel-event.entity';
 import { Message } from '../messages/message.entity';
 import { Reaction } from '../messages/reaction.entity';
 import { User } from '../users/user.entity';
+import { VoiceClip } from '../voice/voice-clip.entity';
+import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
+import { Webhook } from '../webhooks/webhook.entity';
 import { Invite } from '../workspaces/invite.entity';
 import { WorkspaceMember } from '../workspaces/workspace-member.entity';
 import { Workspace } from '../workspaces/workspace.entity';
@@ -25,4 +28,7 @@ export const ENTITIES = [
   Message,
   Reaction,
   ChannelEvent,
+  VoiceClip,
+  Webhook,
+  WebhookDelivery,
 ];

@@ -6,3 +6,17 @@ export const QUEUES = {
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** `webhooks` queue: one job per delivery; the job id is the delivery id, so a repeat enqueue collapses. */
+export const WEBHOOK_DELIVERY_JOB = 'deliver';
+export interface WebhookDeliveryJob {
+  deliveryId: string;
+}
+/** Custom backoff type, computed by the worker's strategy (doubling from `backoff.delay`, jitter, 1 h cap). */
+export const WEBHOOK_BACKOFF_TYPE = 'pigeon-exponential';
+
+/** `voice` queue: one job per voice clip; the job id is the voice id. */
+export const VOICE_TRANSCODE_JOB = 'transcode';
+export interface VoiceTranscodeJob {
+  voiceId: string;
+}

@@ -1,4 +1,4 @@
-import { Injectable, PipeTransform } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext, Injectable, PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AppException } from '../common/app.exception';
@@ -34,3 +34,11 @@ export class PayloadPipe<T extends object> implements PipeTransform<unknown, T> 
     return instance;
   }
 }
+
+const RawPayload = createParamDecorator((_data: unknown, context: ExecutionContext) => context.switchToWs().getData<unknown>());
+
+/**
+ * A socket payload validated against `dto`. A custom decorator, so Nest's global (REST)
+ * ValidationPipe leaves it alone and PayloadPipe sees the raw payload.
+ */
+export const WsPayload = <T extends object>(dto: new () => T) => RawPayload(undefined, new PayloadPipe(dto));

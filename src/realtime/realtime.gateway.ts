@@ -1,7 +1,6 @@
-import { Inject, Logger, UseInterceptors } from '@nestjs/common';
+import { Inject, Logger, UseFilters, UseInterceptors } from '@nestjs/common';
 import {
   ConnectedSocket,
-  MessageBody,
   OnGatewayConnection,
   OnGatewayDisconnect,
   OnGatewayInit,
@@ -24,8 +23,9 @@ import { PresenceService } from '../presence/presence.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { REDIS } from '../redis/redis.module';
 import { AuthRefreshDto, ChannelReadDto, PresenceSetDto, SyncDto, TypingDto } from './dto/realtime.dto';
-import { PayloadPipe } from './payload.pipe';
+import { WsPayload } from './payload.pipe';
 import { WsAckInterceptor } from './ws-ack.interceptor';
+import { WsExceptionFilter } from './ws-exception.filter';
 
 /** What the handshake learns about a socket; kept on `socket.data`. */
 interface SocketState {
@@ -46,6 +46,7 @@ function handshakeError(code: 'UNAUTHORIZED' | 'FORBIDDEN', message: string): Er
 /** The `/rt` namespace: handshake auth, rooms, and every client-to-server event of the contract. */
 @WebSocketGateway({ namespace: RT_NAMESPACE })
 @UseInterceptors(WsAckInterceptor)
+@UseFilters(WsExceptionFilter)
 export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(RealtimeGateway.name);
   private namespace: Namespace;
@@ -142,7 +143,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   // ------------------------------------------------------------------ messages
 
   @SubscribeMessage('message:send')
-  async send(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(SendMessageDto)) dto: SendMessageDto) {
+  async send(@ConnectedSocket() socket: PigeonSocket, @WsPayload(SendMessageDto) dto: SendMessageDto) {
     const { userId } = socket.data;
     await this.access.requireChannelMember(dto.channelId, userId);
     await this.rateLimit.consumeSend(userId);
@@ -151,23 +152,23 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   @SubscribeMessage('message:edit')
-  edit(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(EditMessageDto)) dto: EditMessageDto) {
+  edit(@ConnectedSocket() socket: PigeonSocket, @WsPayload(EditMessageDto) dto: EditMessageDto) {
     return this.messages.edit(socket.data.userId, dto.messageId, dto.body);
   }
 
   @SubscribeMessage('message:delete')
-  delete(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(MessageIdDto)) dto: MessageIdDto) {
+  delete(@ConnectedSocket() socket: PigeonSocket, @WsPayload(MessageIdDto) dto: MessageIdDto) {
     return this.messages.delete(socket.data.userId, dto.messageId);
   }
 
   @SubscribeMessage('reaction:add')
-  async addReaction(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(ReactionDto)) dto: ReactionDto) {
+  async addReaction(@ConnectedSocket() socket: PigeonSocket, @WsPayload(ReactionDto) dto: ReactionDto) {
     await this.messages.addReaction(socket.data.userId, dto.messageId, dto.emoji);
     return {};
   }
 
   @SubscribeMessage('reaction:remove')
-  async removeReaction(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(ReactionDto)) dto: ReactionDto) {
+  async removeReaction(@ConnectedSocket() socket: PigeonSocket, @WsPayload(ReactionDto) dto: ReactionDto) {
     await this.messages.removeReaction(socket.data.userId, dto.messageId, dto.emoji);
     return {};
   }
@@ -175,7 +176,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   // ------------------------------------------------------------------ catch-up and reads
 
   @SubscribeMessage('sync')
-  async sync(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(SyncDto)) dto: SyncDto) {
+  async sync(@ConnectedSocket() socket: PigeonSocket, @WsPayload(SyncDto) dto: SyncDto) {
     const limit = Math.min(dto.limit ?? this.config.get('SYNC_PAGE_LIMIT'), this.config.get('SYNC_PAGE_LIMIT'));
     const channels = [];
     for (const { channelId, afterSeq } of dto.channels) {
@@ -187,7 +188,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   @SubscribeMessage('channel:read')
-  async read(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(ChannelReadDto)) dto: ChannelReadDto) {
+  async read(@ConnectedSocket() socket: PigeonSocket, @WsPayload(ChannelReadDto) dto: ChannelReadDto) {
     const { userId } = socket.data;
     const access = await this.access.requireChannelMember(dto.channelId, userId);
     // Monotonic and never past the head: a read mark cannot move backwards or into the future.
@@ -210,7 +211,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   @SubscribeMessage('typing')
-  async typing(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(TypingDto)) dto: TypingDto) {
+  async typing(@ConnectedSocket() socket: PigeonSocket, @WsPayload(TypingDto) dto: TypingDto) {
     const { userId } = socket.data;
     const access = await this.access.requireChannelMember(dto.channelId, userId);
     // One typing relay per user and channel per interval, across nodes; extras are dropped silently.
@@ -227,13 +228,13 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   @SubscribeMessage('presence:set')
-  async setPresence(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(PresenceSetDto)) dto: PresenceSetDto) {
+  async setPresence(@ConnectedSocket() socket: PigeonSocket, @WsPayload(PresenceSetDto) dto: PresenceSetDto) {
     await this.presence.set(socket.data.userId, dto.status);
     return {};
   }
 
   @SubscribeMessage('auth:refresh')
-  refreshAuth(@ConnectedSocket() socket: PigeonSocket, @MessageBody(new PayloadPipe(AuthRefreshDto)) dto: AuthRefreshDto) {
+  refreshAuth(@ConnectedSocket() socket: PigeonSocket, @WsPayload(AuthRefreshDto) dto: AuthRefreshDto) {
     const verified = this.tokens.verifyAccess(dto.token);
     if (verified.userId !== socket.data.userId) throw AppException.unauthorized('Token belongs to another user');
     socket.data.expiresAt = verified.expiresAt;

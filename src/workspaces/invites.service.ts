@@ -42,9 +42,21 @@ export class InvitesService {
     const rows: { expires_at: Date }[] = await this.dataSource.query(
       `INSERT INTO invites (workspace_id, code, role, max_uses, expires_at, created_by)
        VALUES ($1, $2, $3, $4, now() + make_interval(hours => $5), $6) RETURNING expires_at`,
-      [workspaceId, code, input.role ?? 'member', input.maxUses ?? null, input.expiresInHours ?? DEFAULT_INVITE_HOURS, callerId],
+      [
+        workspaceId,
+        code,
+        input.role ?? 'member',
+        input.maxUses ?? null,
+        input.expiresInHours ?? DEFAULT_INVITE_HOURS,
+        callerId,
+      ],
     );
-    return { code, expiresAt: rows[0].expires_at.toISOString(), role: input.role ?? 'member', maxUses: input.maxUses ?? null };
+    return {
+      code,
+      expiresAt: rows[0].expires_at.toISOString(),
+      role: input.role ?? 'member',
+      maxUses: input.maxUses ?? null,
+    };
   }
 
   /**
@@ -72,31 +84,27 @@ export class InvitesService {
         );
         return { workspaceId: invite.workspace_id, role: existing[0].role, general: null, joined: false };
       }
-      const consumed: unknown[] = await manager.query(
+      // TypeORM answers an UPDATE with [rows, affected].
+      const [, consumed]: [unknown[], number] = await manager.query(
         `UPDATE invites SET uses = uses + 1
           WHERE id = $1 AND expires_at > now() AND (max_uses IS NULL OR uses < max_uses) RETURNING id`,
         [invite.id],
       );
       // Used up: the exception rolls the membership back.
-      if (consumed.length === 0) throw AppException.notFound('Invite');
-      const channels: { id: string }[] = await manager.query('SELECT id FROM channels WHERE workspace_id = $1 AND name = $2', [
-        invite.workspace_id,
-        GENERAL_CHANNEL,
-      ]);
-      const general: (MembersAdded & { channelId: string }) | null = channels.length
-        ? {
-            channelId: channels[0].id,
-            ...(await this.channels.addMembersInTransaction(manager, invite.workspace_id, channels[0].id, [callerId])),
-          }
+      if (consumed === 0) throw AppException.notFound('Invite');
+      const channels: { id: string }[] = await manager.query(
+        'SELECT id FROM channels WHERE workspace_id = $1 AND name = $2',
+        [invite.workspace_id, GENERAL_CHANNEL],
+      );
+      const general: MembersAdded | null = channels.length
+        ? await this.channels.addMembersInTransaction(manager, invite.workspace_id, channels[0].id, [callerId])
         : null;
       return { workspaceId: invite.workspace_id, role: invite.role as WorkspaceRole, general, joined: true };
     });
     if (outcome.joined) {
+      if (outcome.general) this.fanout.publishEvents(outcome.general.events);
+      // Workspace-level: every node joins the user's sockets to the workspace and to `general`.
       await this.membershipBus.changed({ workspaceId: outcome.workspaceId, userId: callerId });
-      if (outcome.general) {
-        this.fanout.publishEvents(outcome.general.events);
-        await this.channels.announceJoins(outcome.workspaceId, outcome.general.channelId, outcome.general.added);
-      }
     }
     return { workspaceId: outcome.workspaceId, userId: callerId, role: outcome.role };
   }

@@ -3,7 +3,11 @@ import { ErrorCode } from '../common/error-code';
 import { assertRemoval, assertRoleChange, MemberChange } from './member-rules';
 import type { WorkspaceRole } from './workspace-member.entity';
 
-const change = (callerRole: WorkspaceRole, targetRole: WorkspaceRole, overrides: Partial<MemberChange> = {}): MemberChange => ({
+const change = (
+  callerRole: WorkspaceRole,
+  targetRole: WorkspaceRole,
+  overrides: Partial<MemberChange> = {},
+): MemberChange => ({
   callerId: 'caller',
   callerRole,
   targetId: 'target',
@@ -60,6 +64,8 @@ describe(assertRemoval.name, () => {
   it('lets anyone leave, except the last owner', () => {
     expect(codeOf(() => assertRemoval(change('guest', 'guest', { targetId: 'caller' })))).toBe('ok');
     expect(codeOf(() => assertRemoval(change('owner', 'owner', { targetId: 'caller', ownerCount: 2 })))).toBe('ok');
-    expect(codeOf(() => assertRemoval(change('owner', 'owner', { targetId: 'caller', ownerCount: 1 })))).toBe(ErrorCode.CONFLICT);
+    expect(codeOf(() => assertRemoval(change('owner', 'owner', { targetId: 'caller', ownerCount: 1 })))).toBe(
+      ErrorCode.CONFLICT,
+    );
   });
 });

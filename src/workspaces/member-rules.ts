@@ -27,7 +27,8 @@ export function assertRemoval(change: MemberChange): void {
   const leaving = change.callerId === change.targetId;
   if (!leaving) {
     if (!isManager(change.callerRole)) throw AppException.forbidden('Only owners and admins may remove members');
-    if (change.targetRole === 'owner' && change.callerRole !== 'owner') throw AppException.forbidden('Only owners may remove an owner');
+    if (change.targetRole === 'owner' && change.callerRole !== 'owner')
+      throw AppException.forbidden('Only owners may remove an owner');
   }
   if (change.targetRole === 'owner' && change.ownerCount <= 1) {
     throw AppException.conflict('The last owner cannot leave; make someone else owner first');

@@ -1,6 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type Redis from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
 import { AccessService } from '../access/access.service';
 import { MembershipBus } from '../access/membership-bus.service';
@@ -8,14 +7,10 @@ import { AppException } from '../common/app.exception';
 import { FanoutService } from '../fanout/fanout.service';
 import type { EventEnvelope } from '../messages/message.view';
 import { MessagesService } from '../messages/messages.service';
-import { REDIS } from '../redis/redis.module';
-import { PRESENCE_STATUSES, type PresenceStatus } from './dto/workspace.dto';
+import { PresenceService } from '../presence/presence.service';
 import { assertRemoval, assertRoleChange, MemberChange } from './member-rules';
 import type { WorkspaceRole } from './workspace-member.entity';
 import type { MemberView } from './workspace.view';
-
-/** Written by the realtime layer: `presence:<userId>` holds online|away|dnd; absent means offline. */
-export const presenceKey = (userId: string) => `presence:${userId}`;
 
 interface MemberRow {
   user_id: string;
@@ -31,11 +26,11 @@ interface MemberRow {
 export class MembersService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(REDIS) private readonly redis: Redis,
     private readonly access: AccessService,
     private readonly membershipBus: MembershipBus,
     private readonly messages: MessagesService,
     private readonly fanout: FanoutService,
+    private readonly presence: PresenceService,
   ) {}
 
   async list(callerId: string, workspaceId: string): Promise<MemberView[]> {
@@ -80,17 +75,27 @@ export class MembersService {
       const current = await this.lockAndCheck(manager, workspaceId, callerId, userId);
       assertRemoval(current);
       // The member row goes first: channel joins share-lock it, so none can slip in after this.
-      await manager.query('DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2', [workspaceId, userId]);
+      await manager.query('DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2', [
+        workspaceId,
+        userId,
+      ]);
       const channels: { id: string }[] = await manager.query(
         `SELECT c.id FROM channels c JOIN channel_members m ON m.channel_id = c.id
           WHERE m.workspace_id = $1 AND m.user_id = $2 AND c.workspace_id = $1
           ORDER BY c.id FOR UPDATE OF c`,
         [workspaceId, userId],
       );
-      await manager.query('DELETE FROM channel_members WHERE workspace_id = $1 AND user_id = $2', [workspaceId, userId]);
+      await manager.query('DELETE FROM channel_members WHERE workspace_id = $1 AND user_id = $2', [
+        workspaceId,
+        userId,
+      ]);
       const appended: EventEnvelope[] = [];
       for (const channel of channels) {
-        appended.push(...(await this.messages.appendInTransaction(manager, channel.id, [{ type: 'member.left', data: { userId } }])));
+        appended.push(
+          ...(await this.messages.appendInTransaction(manager, channel.id, [
+            { type: 'member.left', data: { userId } },
+          ])),
+        );
       }
       return appended;
     });
@@ -106,7 +111,9 @@ export class MembersService {
     callerId: string,
     targetId: string,
   ): Promise<MemberChange & { target: MemberRow }> {
-    const locked: unknown[] = await manager.query('SELECT 1 FROM workspaces WHERE id = $1 FOR NO KEY UPDATE', [workspaceId]);
+    const locked: unknown[] = await manager.query('SELECT 1 FROM workspaces WHERE id = $1 FOR NO KEY UPDATE', [
+      workspaceId,
+    ]);
     if (locked.length === 0) throw AppException.notFound('Workspace');
     const rows: (MemberRow & { owner_count: string })[] = await manager.query(
       `SELECT m.user_id, u.display_name, m.role,
@@ -129,18 +136,14 @@ export class MembersService {
     };
   }
 
-  /** One MGET for every member's presence. */
+  /** One Redis round trip for every member's presence. */
   private async withPresence(rows: MemberRow[]): Promise<MemberView[]> {
-    const statuses = rows.length ? await this.redis.mget(rows.map((row) => presenceKey(row.user_id))) : [];
-    return rows.map((row, index) => ({
+    const statuses = await this.presence.statuses(rows.map((row) => row.user_id));
+    return rows.map((row) => ({
       userId: row.user_id,
       displayName: row.display_name,
       role: row.role,
-      presence: toPresence(statuses[index]),
+      presence: statuses.get(row.user_id) ?? 'offline',
     }));
   }
-}
-
-function toPresence(value: string | null | undefined): PresenceStatus {
-  return PRESENCE_STATUSES.includes(value as PresenceStatus) ? (value as PresenceStatus) : 'offline';
 }

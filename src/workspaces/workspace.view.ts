@@ -1,4 +1,4 @@
-import type { PresenceStatus } from './dto/workspace.dto';
+import type { EffectiveStatus } from '../presence/presence.service';
 import type { WorkspaceRole } from './workspace-member.entity';
 
 /** The contract's workspace shape, with the caller's role. */
@@ -14,7 +14,7 @@ export interface MemberView {
   userId: string;
   displayName: string;
   role: WorkspaceRole;
-  presence: PresenceStatus;
+  presence: EffectiveStatus;
 }
 
 export interface WorkspaceRow {

@@ -43,8 +43,8 @@ export class WorkspacesService {
       return { workspace: rows[0], general: channel! };
     });
     this.fanout.publishEvents(general.events);
+    // A workspace-level change joins the user's sockets to the workspace and each of its channels they are in.
     await this.membershipBus.changed({ workspaceId: workspace.id, userId: callerId });
-    await this.channels.announceJoins(workspace.id, general.channel.id, general.added);
     return toWorkspaceView(workspace, 'owner');
   }
 

@@ -1,4 +1,7 @@
-/** The test database and Redis; tests never touch the dev database. */
+/**
+ * The test database and Redis; tests never touch the dev database. Each jest run gets its own
+ * database (set by global-setup.ts), so concurrent runs on one machine cannot disturb each other.
+ */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pigeon_test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TEST_JWT_SECRET = 'pigeon-test-secret-0123456789abcdef0123456789';

@@ -12,7 +12,10 @@ export class CreateChannelDto {
   @Matches(CHANNEL_NAME, { message: 'name must match ^[a-z0-9][a-z0-9_-]{0,79}$' })
   name: string;
 
-  @ApiProperty({ description: 'public: any non-guest member may see and join; private: members only', enum: ['public', 'private'] })
+  @ApiProperty({
+    description: 'public: any non-guest member may see and join; private: members only',
+    enum: ['public', 'private'],
+  })
   @IsIn(['public', 'private'])
   kind: 'public' | 'private';
 
@@ -48,7 +51,8 @@ export class OpenDirectMessageDto {
 export class ChannelDto {
   @ApiProperty({ description: 'Channel id' }) id: string;
   @ApiProperty({ description: 'Workspace id' }) workspaceId: string;
-  @ApiProperty({ description: 'Channel name; null for direct channels', nullable: true, type: String }) name: string | null;
+  @ApiProperty({ description: 'Channel name; null for direct channels', nullable: true, type: String }) name:
+    string | null;
   @ApiProperty({ description: 'Channel kind', enum: CHANNEL_KINDS }) kind: ChannelKind;
   @ApiProperty({ description: 'Creation time, ISO-8601' }) createdAt: string;
   @ApiProperty({ description: 'The last seq of the channel event log' }) headSeq: number;
@@ -57,7 +61,8 @@ export class ChannelDto {
 export class ChannelListItemDto extends ChannelDto {
   @ApiProperty({ description: "The caller's read marker (0 when not a member)" }) lastReadSeq: number;
   @ApiProperty({ description: 'Messages after lastReadSeq by other authors, not deleted' }) unreadCount: number;
-  @ApiProperty({ description: 'Whether the caller is a member (public channels may be listed without it)' }) isMember: boolean;
+  @ApiProperty({ description: 'Whether the caller is a member (public channels may be listed without it)' })
+  isMember: boolean;
 }
 
 export class ChannelMembershipDto {

@@ -12,14 +12,22 @@ export class CreateInviteDto {
   @IsIn(INVITE_ROLES)
   role?: InviteRole;
 
-  @ApiPropertyOptional({ description: 'How many people may accept, 1..10000; unlimited when absent', minimum: 1, maximum: 10000 })
+  @ApiPropertyOptional({
+    description: 'How many people may accept, 1..10000; unlimited when absent',
+    minimum: 1,
+    maximum: 10000,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(10000)
   maxUses?: number;
 
-  @ApiPropertyOptional({ description: `Hours until the code expires, 1..720 (default ${DEFAULT_INVITE_HOURS})`, minimum: 1, maximum: 720 })
+  @ApiPropertyOptional({
+    description: `Hours until the code expires, 1..720 (default ${DEFAULT_INVITE_HOURS})`,
+    minimum: 1,
+    maximum: 720,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -31,7 +39,8 @@ export class InviteDto {
   @ApiProperty({ description: 'The secret invite code for POST /api/invites/{code}/accept' }) code: string;
   @ApiProperty({ description: 'Expiry, ISO-8601' }) expiresAt: string;
   @ApiProperty({ description: 'Role given on accept', enum: INVITE_ROLES }) role: InviteRole;
-  @ApiProperty({ description: 'Uses allowed; null means unlimited', nullable: true, type: Number }) maxUses: number | null;
+  @ApiProperty({ description: 'Uses allowed; null means unlimited', nullable: true, type: Number }) maxUses:
+    number | null;
 }
 
 export class AcceptedInviteDto {

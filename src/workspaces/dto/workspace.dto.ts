@@ -1,10 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsString, Length, Matches } from 'class-validator';
 import { SLUG, Trim } from '../../common/validators';
+import type { EffectiveStatus } from '../../presence/presence.service';
 import { WORKSPACE_ROLES, type WorkspaceRole } from '../workspace-member.entity';
 
-export const PRESENCE_STATUSES = ['online', 'away', 'dnd', 'offline'] as const;
-export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+const PRESENCE_STATUSES: EffectiveStatus[] = ['online', 'away', 'dnd', 'offline'];
 
 export class CreateWorkspaceDto {
   @ApiProperty({ description: 'Display name, 1..100 characters after trim', example: 'Acme' })
@@ -37,5 +37,5 @@ export class MemberDto {
   @ApiProperty({ description: 'User id' }) userId: string;
   @ApiProperty({ description: 'Display name' }) displayName: string;
   @ApiProperty({ description: 'Role in the workspace', enum: WORKSPACE_ROLES }) role: WorkspaceRole;
-  @ApiProperty({ description: 'Live presence', enum: PRESENCE_STATUSES }) presence: PresenceStatus;
+  @ApiProperty({ description: 'Live presence', enum: PRESENCE_STATUSES }) presence: EffectiveStatus;
 }

@@ -1,0 +1,181 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { path as FFMPEG_PATH } from '@ffmpeg-installer/ffmpeg';
+import { UnrecoverableError } from 'bullmq';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { AppConfigService } from '../config/app-config.service';
+import { MessagesService } from '../messages/messages.service';
+import type { VoiceRow } from './voice.service';
+import { VoiceStorage } from './voice-storage';
+
+// FFMPEG_PATH: the binary ships inside the npm package (@ffmpeg-installer/<platform>); no system ffmpeg needed.
+const WAVEFORM_POINTS = 64;
+const PCM_RATE = 8000;
+const FFMPEG_TIMEOUT_MS = 5 * 60_000;
+const LOUDNORM = 'loudnorm=I=-16:TP=-1.5:LRA=11';
+
+/** Input ffmpeg cannot decode: retrying will not help. */
+class CorruptAudio extends Error {}
+
+/** 64 peaks of mono s16le PCM, scaled so the loudest is 100 (a quiet recording still shows its shape). */
+export function waveform(pcm: Buffer, points = WAVEFORM_POINTS): number[] {
+  const samples = Math.floor(pcm.length / 2);
+  const peaks = new Array<number>(points).fill(0);
+  for (let bucket = 0; bucket < points; bucket++) {
+    const from = Math.floor((bucket * samples) / points);
+    const to = Math.max(from + 1, Math.floor(((bucket + 1) * samples) / points));
+    let peak = 0;
+    for (let i = from; i < to && i < samples; i++) peak = Math.max(peak, Math.abs(pcm.readInt16LE(i * 2)));
+    peaks[bucket] = peak;
+  }
+  const loudest = Math.max(...peaks);
+  return peaks.map((p) => (loudest === 0 ? 0 : Math.round((p / loudest) * 100)));
+}
+
+/**
+ * Worker side of recorded voice: one ffmpeg run decodes the original once and writes the Opus/Ogg
+ * (mono 48 kHz, ~32 kb/s, loudness-normalized) and AAC/M4A renditions plus 8 kHz PCM on stdout,
+ * from which the duration (sample count) and the waveform are measured.
+ */
+@Injectable()
+export class TranscodeService {
+  private readonly logger = new Logger(TranscodeService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly messages: MessagesService,
+    private readonly storage: VoiceStorage,
+    private readonly config: AppConfigService,
+  ) {}
+
+  async transcode(voiceId: string): Promise<void> {
+    const rows: VoiceRow[] = await this.dataSource.query('SELECT * FROM voice_clips WHERE id = $1', [voiceId]);
+    const clip = rows[0];
+    // Idempotent by job id: a finished clip (ready or failed) is never processed again.
+    if (!clip || clip.status === 'ready' || clip.status === 'failed' || !clip.original_key) return;
+    const work = await mkdtemp(join(tmpdir(), 'pigeon-voice-'));
+    try {
+      const input = await this.storage.localPath(clip.original_key);
+      const opusPath = join(work, 'voice.ogg');
+      const aacPath = join(work, 'voice.m4a');
+      let pcm: Buffer;
+      try {
+        pcm = await this.runFfmpeg(input, opusPath, aacPath);
+      } catch (error) {
+        if (error instanceof CorruptAudio) {
+          await this.finish(clip, { status: 'failed', failure_reason: error.message });
+          throw new UnrecoverableError(error.message);
+        }
+        throw error;
+      }
+      const durationMs = Math.round((pcm.length / 2 / PCM_RATE) * 1000);
+      if (durationMs === 0) {
+        await this.finish(clip, { status: 'failed', failure_reason: 'no audio in the file' });
+        throw new UnrecoverableError('no audio in the file');
+      }
+      const maxSeconds = this.config.get('VOICE_MAX_SECONDS');
+      if (durationMs > maxSeconds * 1000) {
+        const reason = `longer than ${maxSeconds} s`;
+        await this.finish(clip, { status: 'failed', failure_reason: reason, duration_ms: durationMs });
+        throw new UnrecoverableError(reason);
+      }
+      const base = clip.original_key.replace(/\/original$/, '');
+      await this.storage.putFile(`${base}/voice.ogg`, opusPath);
+      await this.storage.putFile(`${base}/voice.m4a`, aacPath);
+      await this.finish(clip, {
+        status: 'ready',
+        opus_key: `${base}/voice.ogg`,
+        aac_key: `${base}/voice.m4a`,
+        duration_ms: durationMs,
+        waveform: waveform(pcm),
+      });
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Saves the outcome, then appends `message.updated` through MessagesService so the channel's seqs
+   * stay gap-free. The row is committed first because the view decorator reads outside that transaction.
+   */
+  private async finish(
+    clip: VoiceRow,
+    change: Partial<Pick<VoiceRow, 'status' | 'opus_key' | 'aac_key' | 'duration_ms' | 'waveform' | 'failure_reason'>>,
+  ): Promise<void> {
+    const columns = Object.keys(change);
+    await this.dataSource.query(
+      `UPDATE voice_clips SET ${columns.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`,
+      [clip.id, ...Object.values(change)],
+    );
+    await this.messages.changeMessage(null, clip.message_id, undefined, async () => 'message.updated');
+    if (change.status === 'failed') this.logger.warn(`Voice ${clip.id} failed: ${change.failure_reason}`);
+  }
+
+  private runFfmpeg(input: string, opusPath: string, aacPath: string): Promise<Buffer> {
+    const args = [
+      '-hide_banner',
+      '-nostdin',
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      input,
+      '-filter_complex',
+      `[0:a:0]${LOUDNORM},aresample=48000,aformat=channel_layouts=mono,asplit=2[opus][aac]`,
+      '-map',
+      '[opus]',
+      '-c:a',
+      'libopus',
+      '-b:a',
+      '32k',
+      '-f',
+      'ogg',
+      opusPath,
+      '-map',
+      '[aac]',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '64k',
+      '-movflags',
+      '+faststart',
+      '-f',
+      'mp4',
+      aacPath,
+      '-map',
+      '0:a:0',
+      '-ac',
+      '1',
+      '-ar',
+      String(PCM_RATE),
+      '-c:a',
+      'pcm_s16le',
+      '-f',
+      's16le',
+      'pipe:1',
+    ];
+    return new Promise((resolve, reject) => {
+      const child = spawn(FFMPEG_PATH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+      const timer = setTimeout(() => child.kill('SIGKILL'), FFMPEG_TIMEOUT_MS);
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error); // ffmpeg missing or not executable: retryable, not the input's fault
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) return resolve(Buffer.concat(out));
+        if (signal) return reject(new Error(`ffmpeg killed by ${signal}`));
+        const lastLine = stderr.trim().split('\n').pop() ?? '';
+        reject(new CorruptAudio(`undecodable audio${lastLine ? `: ${lastLine.slice(0, 300)}` : ''}`));
+      });
+    });
+  }
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { TranscodeProcessor } from './transcode.processor';
+import { TranscodeService } from './transcode.service';
+import { VoiceModule } from './voice.module';
+
+/** The worker's half: the `voice` queue processor (ffmpeg). */
+@Module({
+  imports: [VoiceModule],
+  providers: [TranscodeService, TranscodeProcessor],
+})
+export class VoiceWorkerModule {}

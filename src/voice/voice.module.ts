@@ -1,0 +1,37 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { MulterModule } from '@nestjs/platform-express';
+import { AuthModule } from '../auth/auth.module';
+import { AppConfigService } from '../config/app-config.service';
+import { MessagesModule } from '../messages/messages.module';
+import { QUEUES } from '../queues/queues';
+import { VoiceController } from './voice.controller';
+import { VoiceService } from './voice.service';
+import { LocalVoiceStorage, VoiceStorage } from './voice-storage';
+
+/** Recorded voice messages: upload, audio streaming, and the `voice` object of message views (API and worker). */
+@Module({
+  imports: [
+    AuthModule,
+    MessagesModule,
+    BullModule.registerQueue({ name: QUEUES.voice }),
+    MulterModule.registerAsync({
+      inject: [AppConfigService],
+      // No `dest`: multer keeps the file in memory, so the bytes are sniffed before anything is stored.
+      useFactory: (config: AppConfigService) => ({
+        limits: { fileSize: config.get('VOICE_MAX_BYTES'), files: 1, fields: 10 },
+      }),
+    }),
+  ],
+  controllers: [VoiceController],
+  providers: [
+    VoiceService,
+    {
+      provide: VoiceStorage,
+      inject: [AppConfigService],
+      useFactory: (config: AppConfigService) => new LocalVoiceStorage(config.get('VOICE_STORAGE_DIR')),
+    },
+  ],
+  exports: [VoiceService, VoiceStorage, MessagesModule],
+})
+export class VoiceModule {}

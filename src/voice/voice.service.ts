@@ -1,0 +1,201 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Queue } from 'bullmq';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { DataSource } from 'typeorm';
+import { AccessService } from '../access/access.service';
+import { AppException } from '../common/app.exception';
+import { ErrorCode } from '../common/error-code';
+import { AppConfigService } from '../config/app-config.service';
+import type { MessageView, VoiceView } from '../messages/message.view';
+import { MessagesService } from '../messages/messages.service';
+import { QUEUES, VOICE_TRANSCODE_JOB, VoiceTranscodeJob } from '../queues/queues';
+import { sniffAudio } from './audio-sniff';
+import type { VoiceStatus } from './voice-clip.entity';
+import { VoiceStorage } from './voice-storage';
+
+export interface VoiceRow {
+  id: string;
+  message_id: string;
+  workspace_id: string;
+  channel_id: string;
+  status: VoiceStatus;
+  mime_type: string | null;
+  original_key: string | null;
+  opus_key: string | null;
+  aac_key: string | null;
+  duration_ms: number | null;
+  waveform: number[] | null;
+  failure_reason: string | null;
+  size_bytes: number | null;
+}
+
+export interface AudioSource {
+  contentType: string;
+  size: number;
+  read(range?: { start: number; end: number }): Readable;
+}
+
+const URL_TTL_SECONDS = 3600;
+const RENDITION_TYPES = { opus: 'audio/ogg; codecs=opus', aac: 'audio/mp4' } as const;
+
+/** Recorded voice messages: upload, the `voice` object of message views, and audio access. */
+@Injectable()
+export class VoiceService implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectQueue(QUEUES.voice) private readonly queue: Queue<VoiceTranscodeJob>,
+    private readonly access: AccessService,
+    private readonly messages: MessagesService,
+    private readonly storage: VoiceStorage,
+    private readonly config: AppConfigService,
+  ) {}
+
+  onModuleInit(): void {
+    this.messages.setDecorator({ voiceFor: (ids) => this.voiceFor(ids) });
+  }
+
+  async upload(
+    userId: string,
+    workspaceId: string,
+    channelId: string,
+    input: { clientMsgId: string; topicId?: string },
+    file: { buffer: Buffer; size: number } | undefined,
+  ): Promise<MessageView> {
+    await this.access.requireChannelMember(channelId, userId, workspaceId);
+    if (!file || file.size === 0)
+      throw AppException.validation('file is required', [{ field: 'file', message: 'file is required' }]);
+    const mimeType = sniffAudio(file.buffer);
+    if (!mimeType) {
+      const message = 'file must be WebM, Ogg, MP4/M4A, WAV or MP3 audio';
+      throw new AppException(ErrorCode.VALIDATION, message, [{ field: 'file', message }], undefined, 415);
+    }
+    const { message } = await this.messages.send(
+      userId,
+      { channelId, clientMsgId: input.clientMsgId, body: '', kind: 'voice', topicId: input.topicId ?? null },
+      workspaceId,
+    );
+    if (message.kind !== 'voice') throw AppException.conflict('clientMsgId was already used for another message');
+    const existing: { id: string }[] = await this.dataSource.query('SELECT id FROM voice_clips WHERE message_id = $1', [
+      message.id,
+    ]);
+    if (existing.length > 0) return this.messages.get(userId, message.id, workspaceId); // a retried upload
+
+    const voiceId = randomUUID();
+    const originalKey = `${workspaceId}/${voiceId}/original`;
+    await this.storage.put(originalKey, file.buffer);
+    const inserted: { id: string }[] = await this.dataSource.query(
+      `INSERT INTO voice_clips (id, message_id, workspace_id, channel_id, status, mime_type, original_key, size_bytes)
+       VALUES ($1, $2, $3, $4, 'processing', $5, $6, $7) ON CONFLICT (message_id) DO NOTHING RETURNING id`,
+      [voiceId, message.id, workspaceId, channelId, mimeType, originalKey, file.size],
+    );
+    if (inserted.length === 0) {
+      // A concurrent retry of the same upload won; its copy is the one that counts.
+      await this.storage.remove(originalKey);
+      return this.messages.get(userId, message.id, workspaceId);
+    }
+    await this.queue.add(
+      VOICE_TRANSCODE_JOB,
+      { voiceId },
+      {
+        jobId: voiceId,
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 2000 },
+        removeOnComplete: 1000,
+        removeOnFail: 5000,
+      },
+    );
+    // message.created went out before the clip existed (voice: null); this announces `processing`.
+    return this.messages.changeMessage(null, message.id, workspaceId, async () => 'message.updated');
+  }
+
+  async get(
+    userId: string,
+    voiceId: string,
+  ): Promise<VoiceView & { messageId: string; channelId: string; failureReason: string | null }> {
+    const row = await this.visibleRow(userId, voiceId);
+    return {
+      ...this.toView(row),
+      messageId: row.message_id,
+      channelId: row.channel_id,
+      failureReason: row.failure_reason,
+    };
+  }
+
+  /** The audio to stream: the rendition when ready, else the original bytes. Auth: a user id, or a valid signed URL. */
+  async audio(
+    voiceId: string,
+    format: 'opus' | 'aac' | undefined,
+    caller: { userId: string } | { expires?: string; sig?: string },
+  ): Promise<AudioSource> {
+    let row: VoiceRow;
+    if ('userId' in caller) {
+      row = await this.visibleRow(caller.userId, voiceId);
+    } else {
+      if (!this.validSignature(voiceId, caller.expires, caller.sig))
+        throw AppException.unauthorized('Invalid or expired audio URL');
+      row = await this.row(voiceId);
+    }
+    const wanted = format ?? 'opus';
+    const renditionKey = row.status === 'ready' ? (wanted === 'opus' ? row.opus_key : row.aac_key) : null;
+    const key = renditionKey ?? row.original_key;
+    if (!key) throw AppException.notFound('Audio');
+    const contentType = renditionKey ? RENDITION_TYPES[wanted] : (row.mime_type ?? 'application/octet-stream');
+    const size = await this.storage.size(key);
+    return { contentType, size, read: (range) => this.storage.read(key, range) };
+  }
+
+  async voiceFor(messageIds: string[]): Promise<Map<string, VoiceView>> {
+    const rows: VoiceRow[] = await this.dataSource.query(
+      'SELECT * FROM voice_clips WHERE message_id = ANY($1::uuid[])',
+      [messageIds],
+    );
+    return new Map(rows.map((row) => [row.message_id, this.toView(row)]));
+  }
+
+  private toView(row: VoiceRow): VoiceView {
+    return {
+      id: row.id,
+      status: row.status,
+      mimeType: row.mime_type,
+      durationMs: row.duration_ms,
+      waveform: row.waveform,
+      url: row.status === 'failed' ? null : this.signedUrl(row.id),
+    };
+  }
+
+  private signedUrl(voiceId: string): string {
+    const expires = Math.floor(Date.now() / 1000) + URL_TTL_SECONDS;
+    return `/api/voice/${voiceId}/audio?expires=${expires}&sig=${this.sign(voiceId, expires)}`;
+  }
+
+  private sign(voiceId: string, expires: number): string {
+    return createHmac('sha256', this.config.get('JWT_SECRET'))
+      .update(`voice-audio:${voiceId}:${expires}`)
+      .digest('hex');
+  }
+
+  private validSignature(voiceId: string, expires: string | undefined, sig: string | undefined): boolean {
+    if (!expires || !sig || !/^\d{1,12}$/.test(expires) || Number(expires) < Date.now() / 1000) return false;
+    const expected = Buffer.from(this.sign(voiceId, Number(expires)), 'hex');
+    const given = Buffer.from(sig, 'hex');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  private async row(voiceId: string): Promise<VoiceRow> {
+    const rows: VoiceRow[] = await this.dataSource.query('SELECT * FROM voice_clips WHERE id = $1', [voiceId]);
+    if (rows.length === 0) throw AppException.notFound('Voice message');
+    return rows[0];
+  }
+
+  /** Channel members only; anyone else gets NOT_FOUND, as if it did not exist. */
+  private async visibleRow(userId: string, voiceId: string): Promise<VoiceRow> {
+    const row = await this.row(voiceId);
+    await this.access.requireChannelMember(row.channel_id, userId).catch(() => {
+      throw AppException.notFound('Voice message');
+    });
+    return row;
+  }
+}

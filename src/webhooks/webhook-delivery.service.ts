@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHmac } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { AppConfigService } from '../config/app-config.service';
+import type { EventEnvelope } from '../messages/message.view';
+import { targetProblem } from './public-target';
+import type { DeliveryAttempt, DeliveryStatus } from './webhook-delivery.entity';
+
+const ONE_HOUR_MS = 3_600_000;
+
+/** Retry delay after `attemptsMade` failures: doubling from `base`, ±20 % jitter, capped at 1 h. */
+export function webhookBackoff(attemptsMade: number, base: number): number {
+  const exponential = base * 2 ** Math.max(0, attemptsMade - 1);
+  return Math.round(Math.min(ONE_HOUR_MS, exponential * (0.8 + Math.random() * 0.4)));
+}
+
+export function signature(secret: string, timestamp: number, body: string): string {
+  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+export class DeliveryFailed extends Error {
+  override name = 'DeliveryFailed';
+}
+
+/** Sends one delivery attempt and records it (worker side). */
+@Injectable()
+export class WebhookDeliveryService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfigService,
+  ) {}
+
+  /** Throws DeliveryFailed when the attempt failed, so BullMQ retries; marks `failed` on the last one. */
+  async attempt(deliveryId: string, isLastAttempt: boolean): Promise<void> {
+    const rows: { status: DeliveryStatus; event_type: string; payload: EventEnvelope; url: string; secret: string }[] =
+      await this.dataSource.query(
+        `SELECT d.status, d.event_type, d.payload, w.url, w.secret
+           FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1`,
+        [deliveryId],
+      );
+    // Gone (webhook deleted) or already settled by an earlier run of this job: nothing to do.
+    if (rows.length === 0 || rows[0].status !== 'pending') return;
+    const { event_type: eventType, payload, url, secret } = rows[0];
+    // Envelope fields in contract order (jsonb does not keep key order).
+    const body = JSON.stringify({
+      workspaceId: payload.workspaceId,
+      channelId: payload.channelId,
+      seq: payload.seq,
+      type: payload.type,
+      at: payload.at,
+      data: payload.data,
+    });
+    const startedAt = new Date();
+    const attempt: DeliveryAttempt = { at: startedAt.toISOString(), statusCode: null, error: null, durationMs: 0 };
+    // Re-checked at send time too: the name may resolve elsewhere now (DNS rebinding).
+    const problem = await targetProblem(url, this.config.get('ALLOW_PRIVATE_TARGETS'));
+    if (problem) {
+      attempt.error = problem;
+    } else {
+      const timestamp = Math.floor(startedAt.getTime() / 1000);
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'Pigeon-Webhooks/1',
+            'pigeon-event': eventType,
+            'pigeon-delivery': deliveryId,
+            'pigeon-signature': signature(secret, timestamp, body),
+          },
+          body,
+          // Redirects are not followed: a 3xx is a failed attempt, never a hop to another host.
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.config.get('WEBHOOK_TIMEOUT_MS')),
+        });
+        attempt.statusCode = response.status;
+        await response.body?.cancel().catch(() => undefined);
+      } catch (error) {
+        attempt.error = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : describe(error);
+      }
+    }
+    attempt.durationMs = Date.now() - startedAt.getTime();
+    const ok = attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300;
+    const status: DeliveryStatus = ok ? 'delivered' : isLastAttempt ? 'failed' : 'pending';
+    await this.dataSource.query(
+      `UPDATE webhook_deliveries SET attempts = attempts || $2::jsonb, status = $3, updated_at = now() WHERE id = $1`,
+      [deliveryId, JSON.stringify([attempt]), status],
+    );
+    if (!ok) throw new DeliveryFailed(attempt.error ?? `HTTP ${attempt.statusCode}`);
+  }
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? error.message;
+}

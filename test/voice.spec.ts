@@ -1,0 +1,214 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Api, registerUser } from './support/api';
+import { createWorkspace, sleep, TestWorkspace } from './support/fixtures';
+import { startServer, TestServer } from './support/server';
+
+const FFMPEG: string = createRequire(join(process.cwd(), 'package.json'))('@ffmpeg-installer/ffmpeg').path;
+
+/** A 3 s 440 Hz tone that fades in, so its waveform is not flat. */
+function toneWav(dir: string): Buffer {
+  const path = join(dir, `tone-${randomUUID()}.wav`);
+  execFileSync(FFMPEG, [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:duration=3',
+    '-af',
+    "volume='t/3':eval=frame",
+    '-ac',
+    '1',
+    '-ar',
+    '44100',
+    path,
+  ]);
+  return readFileSync(path);
+}
+
+interface Voice {
+  id: string;
+  status: string;
+  mimeType: string | null;
+  durationMs: number | null;
+  waveform: number[] | null;
+  url: string | null;
+  messageId: string;
+  channelId: string;
+}
+
+describe('voice messages (recorded)', () => {
+  let server: TestServer;
+  let worker: TestServer;
+  let api: Api;
+  let team: TestWorkspace;
+  let storageDir: string;
+  let workDir: string;
+
+  beforeAll(async () => {
+    storageDir = mkdtempSync(join(tmpdir(), 'pigeon-voice-store-'));
+    workDir = mkdtempSync(join(tmpdir(), 'pigeon-voice-test-'));
+    const env = { VOICE_STORAGE_DIR: storageDir, VOICE_MAX_BYTES: String(1024 * 1024) };
+    [server, worker] = await Promise.all([startServer(env), startServer(env, 'worker.js')]);
+    api = new Api(server.url);
+    team = await createWorkspace(api);
+  });
+  afterAll(async () => {
+    await Promise.all([server?.stop(), worker?.stop()]);
+    rmSync(storageDir, { recursive: true, force: true });
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  const upload = async (bytes: Buffer, filename = 'clip.bin', clientMsgId = randomUUID()) => {
+    const form = new FormData();
+    form.append('clientMsgId', clientMsgId);
+    form.append('file', new Blob([new Uint8Array(bytes)]), filename);
+    const response = await fetch(`${server.url}/api/workspaces/${team.id}/channels/${team.generalId}/voice`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${team.owner.accessToken}` },
+      body: form,
+    });
+    return { status: response.status, body: await response.json() };
+  };
+  const settled = async (voiceId: string, timeoutMs = 90_000): Promise<Voice> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = await api.get<Voice>(`/api/voice/${voiceId}`, team.owner.accessToken);
+      expect(response.status).toBe(200);
+      if (response.body.status === 'ready' || response.body.status === 'failed') return response.body;
+      if (Date.now() > deadline) throw new Error(`voice ${voiceId} still ${response.body.status}`);
+      await sleep(200);
+    }
+  };
+
+  it('transcodes an upload to ready with its duration and a waveform, announced as message.updated', async () => {
+    const uploaded = await upload(toneWav(workDir), 'tone.wav');
+    expect(uploaded.status).toBe(202);
+    expect(uploaded.body).toMatchObject({
+      kind: 'voice',
+      body: '',
+      channelId: team.generalId,
+      voice: { status: 'processing', mimeType: 'audio/wav' },
+    });
+    const voice = await settled(uploaded.body.voice.id);
+    expect(voice.status).toBe('ready');
+    expect(voice.messageId).toBe(uploaded.body.id);
+    expect(voice.channelId).toBe(team.generalId);
+    expect(Math.abs(voice.durationMs! - 3000)).toBeLessThanOrEqual(100);
+    expect(voice.waveform).toHaveLength(64);
+    expect(voice.waveform!.every((v) => Number.isInteger(v) && v >= 0 && v <= 100)).toBe(true);
+    expect(new Set(voice.waveform).size).toBeGreaterThan(10);
+    expect(voice.waveform![63]).toBeGreaterThan(voice.waveform![1]);
+
+    const events = await api.get(
+      `/api/workspaces/${team.id}/channels/${team.generalId}/events?after=${uploaded.body.seq - 1}`,
+      team.owner.accessToken,
+    );
+    const ours = (
+      events.body.events as { seq: number; type: string; data: { id: string; voice: Voice | null } }[]
+    ).filter((e) => e.data.id === uploaded.body.id);
+    expect(ours[0].type).toBe('message.created');
+    expect(ours.at(-1)).toMatchObject({
+      type: 'message.updated',
+      data: { voice: { status: 'ready', durationMs: voice.durationMs } },
+    });
+    const seqs = (events.body.events as { seq: number }[]).map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i));
+  });
+
+  it('serves the renditions with Range support, by bearer token or signed URL', async () => {
+    const uploaded = await upload(toneWav(workDir), 'tone.wav');
+    const voice = await settled(uploaded.body.voice.id);
+    const base = `${server.url}/api/voice/${voice.id}/audio`;
+    const auth = { authorization: `Bearer ${team.owner.accessToken}` };
+
+    const whole = await fetch(`${base}?format=opus`, { headers: auth });
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('content-type')).toMatch(/^audio\/ogg/);
+    expect(whole.headers.get('accept-ranges')).toBe('bytes');
+    const bytes = Buffer.from(await whole.arrayBuffer());
+    expect(bytes.subarray(0, 4).toString('latin1')).toBe('OggS');
+
+    const part = await fetch(`${base}?format=opus`, { headers: { ...auth, range: 'bytes=10-99' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 10-99/${bytes.length}`);
+    expect(Buffer.from(await part.arrayBuffer())).toEqual(bytes.subarray(10, 100));
+
+    const tail = await fetch(`${base}?format=opus`, { headers: { ...auth, range: 'bytes=-16' } });
+    expect(tail.status).toBe(206);
+    expect(Buffer.from(await tail.arrayBuffer())).toEqual(bytes.subarray(bytes.length - 16));
+
+    const beyond = await fetch(`${base}?format=opus`, { headers: { ...auth, range: `bytes=${bytes.length}-` } });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${bytes.length}`);
+
+    const aac = await fetch(`${base}?format=aac`, { headers: auth });
+    expect(aac.status).toBe(200);
+    expect(aac.headers.get('content-type')).toBe('audio/mp4');
+    expect(
+      Buffer.from(await aac.arrayBuffer())
+        .subarray(4, 8)
+        .toString('latin1'),
+    ).toBe('ftyp');
+
+    // The signed voice.url works without a header, for <audio src>; a tampered one does not.
+    const signed = await fetch(`${server.url}${voice.url}`);
+    expect(signed.status).toBe(200);
+    expect(Buffer.from(await signed.arrayBuffer())).toEqual(bytes);
+    expect((await fetch(`${server.url}${voice.url!.replace(/sig=./, 'sig=0')}`)).status).toBe(401);
+    expect((await fetch(base)).status).toBe(401);
+  });
+
+  it('answers 404 to anyone outside the channel', async () => {
+    const uploaded = await upload(toneWav(workDir), 'tone.wav');
+    const stranger = await registerUser(api, 'stranger');
+    const seen = await api.get(`/api/voice/${uploaded.body.voice.id}`, stranger.accessToken);
+    expect(seen.status).toBe(404);
+    expect(seen.body.code).toBe('NOT_FOUND');
+    const audio = await fetch(`${server.url}/api/voice/${uploaded.body.voice.id}/audio`, {
+      headers: { authorization: `Bearer ${stranger.accessToken}` },
+    });
+    expect(audio.status).toBe(404);
+    await settled(uploaded.body.voice.id);
+  });
+
+  it('refuses a text file with 415 VALIDATION and an oversized one with 413', async () => {
+    const text = await upload(Buffer.from('just some text, not audio at all\n'.repeat(10)), 'notes.webm');
+    expect(text.status).toBe(415);
+    expect(text.body).toMatchObject({ statusCode: 415, code: 'VALIDATION' });
+    const large = await upload(Buffer.concat([Buffer.from('OggS'), Buffer.alloc(1024 * 1024 + 10)]), 'big.ogg');
+    expect(large.status).toBe(413);
+    expect(large.body.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('marks a corrupt file with a valid header failed, and the worker goes on with the next job', async () => {
+    const corrupt = Buffer.concat([
+      Buffer.from('RIFF\x24\x00\x00\x00WAVE', 'latin1'),
+      Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 7919) % 256)),
+    ]);
+    const bad = await upload(corrupt, 'broken.wav');
+    expect(bad.status).toBe(202);
+    const good = await upload(toneWav(workDir), 'tone.wav');
+    expect(good.status).toBe(202);
+    const failed = await settled(bad.body.voice.id);
+    expect(failed).toMatchObject({ status: 'failed', url: null });
+    expect((await settled(good.body.voice.id)).status).toBe('ready');
+  });
+
+  it('returns the first message for a retried upload with the same clientMsgId', async () => {
+    const clientMsgId = randomUUID();
+    const wav = toneWav(workDir);
+    const first = await upload(wav, 'tone.wav', clientMsgId);
+    const again = await upload(wav, 'tone.wav', clientMsgId);
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.body.voice.id).toBe(first.body.voice.id);
+    await settled(first.body.voice.id);
+  });
+});
