@@ -110,6 +110,11 @@ describe('three API nodes', () => {
     const sending = sockets.map(async (socket, i) => {
       for (let k = 0; k < perClient; k++) {
         const clientMsgId = `kill-${i}-${k}-${randomUUID()}`;
+        if (!socket.connected) {
+          // The node is gone: the client keeps the message and retries it elsewhere below.
+          unacked.push({ member: i, clientMsgId });
+          continue;
+        }
         try {
           const ack: Ack = await socket.timeout(3000).emitWithAck('message:send', { channelId: team.generalId, clientMsgId, body: `${i}/${k}` });
           if (ack.ok) acked.set(clientMsgId, ack.data.id);
