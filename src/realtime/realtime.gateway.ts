@@ -247,7 +247,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private scheduleExpiry(socket: PigeonSocket): void {
     socket.data.expiryTimers.forEach(clearTimeout);
     const remaining = socket.data.expiresAt - Date.now();
-    const warnIn = Math.max(0, remaining - EXPIRY_WARNING_MS);
+    // A minute ahead; a token that lives less than two minutes is warned about at half-life.
+    const warnIn = remaining > 2 * EXPIRY_WARNING_MS ? remaining - EXPIRY_WARNING_MS : Math.max(0, remaining / 2);
     socket.data.expiryTimers = [
       setTimeout(() => socket.emit('auth:expiring', { expiresAt: new Date(socket.data.expiresAt).toISOString() }), warnIn),
       setTimeout(() => socket.disconnect(true), Math.max(0, remaining)),

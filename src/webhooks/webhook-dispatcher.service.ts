@@ -49,9 +49,11 @@ export class WebhookDispatcher implements OnModuleInit {
     const publish = this.fanout.publishEvents.bind(this.fanout);
     this.fanout.publishEvents = (events: EventEnvelope[]) => {
       publish(events);
-      if (events.length > 0) {
+      if (events.length === 0) return;
+      // After the caller's own continuations (acks): webhooks must never slow the live path.
+      setImmediate(() => {
         this.dispatch(events).catch((error: unknown) => this.logger.error({ err: error }, 'Webhook enqueue failed'));
-      }
+      });
     };
   }
 
