@@ -8,6 +8,7 @@ import { AppConfigService } from './config/app-config.service';
 import { DatabaseModule } from './database/database.module';
 import { FanoutModule } from './fanout/fanout.module';
 import { MessagesModule } from './messages/messages.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { QUEUES } from './queues/queues';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
@@ -24,6 +25,7 @@ import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
     AccessModule,
     FanoutModule,
     RateLimitModule,
+    MetricsModule,
     MessagesModule,
     BullModule.forRootAsync({
       inject: [AppConfigService],

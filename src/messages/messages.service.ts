@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AccessService, isAdminRole } from '../access/access.service';
 import { AppException } from '../common/app.exception';
 import { FanoutService } from '../fanout/fanout.service';
+import { MetricsService } from '../metrics/metrics.service';
 import type { ChannelEventType } from './channel-event.entity';
 import { ChannelHead, commitChannelHead, lockChannelHead } from './channel-log';
 import type { WorkspaceRole } from '../workspaces/workspace-member.entity';
@@ -55,6 +56,7 @@ export class MessagesService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly access: AccessService,
     private readonly fanout: FanoutService,
+    private readonly metrics: MetricsService,
   ) {}
 
   setDecorator(decorator: MessageDecorator): void {
@@ -82,6 +84,7 @@ export class MessagesService {
     const queue = this.queues.get(channelId);
     while (queue && queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
+      this.metrics.commitBatchSize.observe(batch.length);
       try {
         const { results, events } = await this.commitBatch(channelId, batch);
         batch.forEach((p, i) => p.resolve(results[i]));

@@ -25,6 +25,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly commitBatchSize = new Histogram({
+    name: 'pigeon_message_commit_batch_size',
+    help: 'Sends committed per channel transaction (group commit)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 200],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'pigeon_' });
   }
