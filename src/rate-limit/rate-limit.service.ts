@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppException } from '../common/app.exception';
 import { AppConfigService } from '../config/app-config.service';
 import { REDIS } from '../redis/redis.module';
@@ -17,12 +17,14 @@ export class RateLimitService {
   constructor(@Inject(REDIS) redis: Redis, config: AppConfigService) {
     const burst = config.get('SEND_RATE_BURST');
     const perSecond = config.get('SEND_RATE_PER_SECOND');
+    const duration = Math.max(1, Math.round(burst / perSecond));
     this.sends = new RateLimiterRedis({
       storeClient: redis,
       keyPrefix: 'rl:send',
       points: burst,
-      duration: Math.max(1, Math.round(burst / perSecond)),
-      useRedisPackage: false,
+      duration,
+      // While Redis is unreachable each node limits on its own instead of refusing every send.
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix: 'rl:send', points: burst, duration }),
     });
   }
 

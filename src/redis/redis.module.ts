@@ -20,7 +20,8 @@ class RedisLifecycle implements OnApplicationShutdown {
 function connect(url: string, name: string, subscriber = false): Redis {
   // Commands wait (not fail) through short outages; callers see errors only when Redis stays away.
   if (subscriber) return new Redis(url, { connectionName: name, enableReadyCheck: false });
-  return new Redis(url, { connectionName: name, maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  // commandTimeout: a paused (not disconnected) Redis must not hang a send's ack forever.
+  return new Redis(url, { connectionName: name, maxRetriesPerRequest: 2, commandTimeout: 2000, enableAutoPipelining: true });
 }
 
 /** One command connection and one subscriber connection per process. */
