@@ -141,6 +141,18 @@ function pgBin(name) {
   return name;
 }
 
+function asPostgresAsync(cmd, args) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const [file, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${out}`))));
+  });
+}
+
 function asPostgres(cmd, args) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const [file, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
@@ -171,13 +183,21 @@ class PostgresServer {
     if (typeof process.getuid === 'function' && process.getuid() === 0) spawnSync('chown', ['-R', 'postgres:postgres', this.dir]);
     asPostgres(pgBin('initdb'), ['-D', this.data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
   }
-  start() {
+  startArgs() {
     const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`;
-    asPostgres(pgBin('pg_ctl'), ['-D', this.data, '-o', options, '-l', path.join(this.dir, 'pg.log'), '-w', 'start']);
+    return ['-D', this.data, '-o', options, '-l', path.join(this.dir, 'pg.log'), '-w', 'start'];
+  }
+  start() {
+    asPostgres(pgBin('pg_ctl'), this.startArgs());
     this.running = true;
   }
-  stop(mode = 'fast') {
-    asPostgres(pgBin('pg_ctl'), ['-D', this.data, '-m', mode, '-w', 'stop']);
+  /** Async start/stop, so the harness's event loop (and its clients' timestamps) keep running. */
+  async startAsync() {
+    this.running = true;
+    await asPostgresAsync(pgBin('pg_ctl'), this.startArgs());
+  }
+  async stopAsync(mode = 'fast') {
+    await asPostgresAsync(pgBin('pg_ctl'), ['-D', this.data, '-m', mode, '-w', 'stop']);
     this.running = false;
   }
 }

@@ -107,6 +107,12 @@ export class AccessService {
     }
   }
 
+  invalidateAll(): void {
+    this.generation++;
+    this.channels.clear();
+    this.workspaceRoles.clear();
+  }
+
   private async channel(channelId: string): Promise<CachedChannel | null> {
     if (!/^[0-9a-f-]{36}$/i.test(channelId)) return null;
     const cached = this.channels.get(channelId);

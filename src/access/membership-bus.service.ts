@@ -37,6 +37,8 @@ export class MembershipBus implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.subscriber.subscribe(CHANNEL);
+    // Changes published while this node was cut off from Redis were missed: start the cache afresh.
+    this.subscriber.on('ready', () => this.access.invalidateAll());
     this.subscriber.on('message', (channel: string, raw: string) => {
       if (channel !== CHANNEL) return;
       try {
