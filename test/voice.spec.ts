@@ -105,13 +105,18 @@ describe('voice messages (recorded)', () => {
     expect(new Set(voice.waveform).size).toBeGreaterThan(10);
     expect(voice.waveform![63]).toBeGreaterThan(voice.waveform![1]);
 
-    const events = await api.get(
-      `/api/workspaces/${team.id}/channels/${team.generalId}/events?after=${uploaded.body.seq - 1}`,
-      team.owner.accessToken,
-    );
-    const ours = (
-      events.body.events as { seq: number; type: string; data: { id: string; voice: Voice | null } }[]
-    ).filter((e) => e.data.id === uploaded.body.id);
+    type Event = { seq: number; type: string; data: { id: string; voice: Voice | null } };
+    // The clip row turns ready just before its message.updated is appended: wait for the event.
+    let events: { body: { events: Event[] } } = { body: { events: [] } };
+    let ours: Event[] = [];
+    for (let i = 0; i < 100 && ours.at(-1)?.data.voice?.status !== 'ready'; i++) {
+      if (i > 0) await sleep(100);
+      events = await api.get(
+        `/api/workspaces/${team.id}/channels/${team.generalId}/events?after=${uploaded.body.seq - 1}`,
+        team.owner.accessToken,
+      );
+      ours = events.body.events.filter((e) => e.data.id === uploaded.body.id);
+    }
     expect(ours[0].type).toBe('message.created');
     expect(ours.at(-1)).toMatchObject({
       type: 'message.updated',
