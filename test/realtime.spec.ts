@@ -117,10 +117,10 @@ describe('realtime gateway (/rt)', () => {
       const member = await addMember(api, team, 'editor');
       const owner = await open(team.owner.accessToken);
       const other = await open(member.accessToken);
-      const sent = await emitAck(owner, 'message:send', { channelId: team.generalId, clientMsgId: randomUUID(), body: 'draft' });
-      if (!sent.ok) throw new Error('send failed');
       const events: EventEnvelope[] = [];
       other.on('event', (e: EventEnvelope) => events.push(e));
+      const sent = await emitAck(owner, 'message:send', { channelId: team.generalId, clientMsgId: randomUUID(), body: 'draft' });
+      if (!sent.ok) throw new Error('send failed');
       const forbidden = await emitAck(other, 'message:edit', { messageId: sent.data.id, body: 'hijack' });
       expect(forbidden).toEqual({ ok: false, error: expect.objectContaining({ code: 'FORBIDDEN' }) });
       const edited = await emitAck(owner, 'message:edit', { messageId: sent.data.id, body: 'final' });
@@ -130,12 +130,12 @@ describe('realtime gateway (/rt)', () => {
       expect(await emitAck(other, 'reaction:add', { messageId: sent.data.id, emoji: '👍' })).toEqual({ ok: true, data: {} });
       expect(await emitAck(owner, 'message:delete', { messageId: sent.data.id })).toEqual({ ok: true, data: { id: sent.data.id } });
       await waitFor(() => events.some((e) => e.type === 'message.deleted'), 5000, 'delete event');
-      const types = events.filter((e) => (e.data as { id?: string }).id === sent.data.id).map((e) => e.type);
+      const ours = events.filter((e) => (e.data as { id?: string }).id === sent.data.id);
       // The duplicate reaction changed nothing, so it produced no event.
-      expect(types).toEqual(['message.updated', 'message.updated', 'message.deleted']);
-      const reacted = events[1].data as { reactions: unknown[] };
+      expect(ours.map((e) => e.type)).toEqual(['message.created', 'message.updated', 'message.updated', 'message.deleted']);
+      const reacted = ours[2].data as { reactions: unknown[] };
       expect(reacted.reactions).toEqual([{ emoji: '👍', count: 1, userIds: [member.id] }]);
-      const deleted = events[2].data as { body: string; deletedAt: string | null };
+      const deleted = ours[3].data as { body: string; deletedAt: string | null };
       expect(deleted.body).toBe('');
       expect(deleted.deletedAt).toEqual(expect.any(String));
       const seqs = events.map((e) => e.seq);

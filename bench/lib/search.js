@@ -97,6 +97,12 @@ async function rateSearch(pool, opts, log) {
       break;
     }
   }
+  // The start rate already fails: step down (÷factor, at most 3 times) to find a good rate at all.
+  for (let i = 0; !lastGood && firstBad && i < 3 && steps.length < maxSteps && timeLeft() >= estimate; i++) {
+    const r = await run(firstBad.rateMsgsPerSec / factor, 'down');
+    if (r.good) lastGood = r;
+    else firstBad = r;
+  }
   if (lastGood && firstBad) {
     let lo = lastGood.rateMsgsPerSec;
     let hi = firstBad.rateMsgsPerSec;

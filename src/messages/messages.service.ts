@@ -17,6 +17,8 @@ export interface SendInput {
   topicId?: string | null;
   replyToId?: string | null;
   kind?: 'text' | 'voice' | 'system';
+  /** Runs in the message's own transaction when it is created (not on a retry), e.g. to add its voice clip. */
+  onCreated?: (manager: EntityManager, message: MessageRow) => Promise<void>;
 }
 
 export interface SendResult {
@@ -35,7 +37,8 @@ interface PendingSend {
 
 /** Extra data other modules (voice) attach to a message view. */
 export interface MessageDecorator {
-  voiceFor(messageIds: string[]): Promise<Map<string, VoiceView>>;
+  /** Reads through `manager` when given, so a view built inside a transaction sees its writes. */
+  voiceFor(messageIds: string[], manager?: EntityManager): Promise<Map<string, VoiceView>>;
 }
 
 const MAX_BATCH = 200;
@@ -159,14 +162,19 @@ export class MessagesService {
         }
       }
       const insertedBySeq = new Map(inserted.map((row) => [Number(row.seq), row]));
+      for (const f of fresh) await f.pending.input.onCreated?.(manager, insertedBySeq.get(f.seq)!);
+      const voiceIds = fresh.filter((f) => f.pending.input.kind === 'voice').map((f) => insertedBySeq.get(f.seq)!.id);
+      const voices =
+        voiceIds.length > 0 && this.decorator ? await this.decorator.voiceFor(voiceIds, manager) : new Map<string, VoiceView>();
       const views = new Map<string, MessageView>();
       for (const f of fresh) {
-        const view = toMessageView(insertedBySeq.get(f.seq)!);
+        const row = insertedBySeq.get(f.seq)!;
+        const view = toMessageView(row, [], voices.get(row.id) ?? null);
         views.set(f.key, view);
         head.record(f.seq, 'message.created', view);
       }
       const events = await commitChannelHead(manager, head);
-      const existingViews = await this.decorate(existing);
+      const existingViews = await this.decorate(existing, manager);
       existingViews.forEach((view) => views.set(`${view.authorId}\u0000${view.clientMsgId}`, view));
       const results = batch.map((pending) => {
         const key = `${pending.authorId}\u0000${pending.input.clientMsgId}`;
@@ -364,7 +372,8 @@ export class MessagesService {
       reactions.set(r.message_id, list);
     }
     const voiceIds = rows.filter((r) => r.kind === 'voice').map((r) => r.id);
-    const voices = voiceIds.length > 0 && this.decorator ? await this.decorator.voiceFor(voiceIds) : new Map<string, VoiceView>();
+    const voices =
+      voiceIds.length > 0 && this.decorator ? await this.decorator.voiceFor(voiceIds, manager) : new Map<string, VoiceView>();
     return rows.map((row) => toMessageView(row, row.deleted_at ? [] : (reactions.get(row.id) ?? []), voices.get(row.id) ?? null));
   }
 }

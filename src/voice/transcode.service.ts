@@ -99,19 +99,23 @@ export class TranscodeService {
   }
 
   /**
-   * Saves the outcome, then appends `message.updated` through MessagesService so the channel's seqs
-   * stay gap-free. The row is committed first because the view decorator reads outside that transaction.
+   * Saves the outcome and appends `message.updated` in one transaction through MessagesService, so the
+   * channel's seqs stay gap-free and a crash cannot keep the change without its event.
    */
   private async finish(
     clip: VoiceRow,
     change: Partial<Pick<VoiceRow, 'status' | 'opus_key' | 'aac_key' | 'duration_ms' | 'waveform' | 'failure_reason'>>,
   ): Promise<void> {
     const columns = Object.keys(change);
-    await this.dataSource.query(
-      `UPDATE voice_clips SET ${columns.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`,
-      [clip.id, ...Object.values(change)],
-    );
-    await this.messages.changeMessage(null, clip.message_id, undefined, async () => 'message.updated');
+    await this.messages.changeMessage(null, clip.message_id, undefined, async (manager) => {
+      const updated: [unknown[], number] = await manager.query(
+        `UPDATE voice_clips SET ${columns.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now()
+          WHERE id = $1 AND status NOT IN ('ready', 'failed') RETURNING id`,
+        [clip.id, ...Object.values(change)],
+      );
+      // A second run of the same job (stalled lock) finds the clip finished: no second event.
+      return updated[1] > 0 ? 'message.updated' : null;
+    });
     if (change.status === 'failed') this.logger.warn(`Voice ${clip.id} failed: ${change.failure_reason}`);
   }
 

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AccessService } from '../access/access.service';
 import { AppException } from '../common/app.exception';
 import { ErrorCode } from '../common/error-code';
@@ -54,7 +54,7 @@ export class VoiceService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.messages.setDecorator({ voiceFor: (ids) => this.voiceFor(ids) });
+    this.messages.setDecorator({ voiceFor: (ids, manager) => this.voiceFor(ids, manager) });
   }
 
   async upload(
@@ -72,29 +72,37 @@ export class VoiceService implements OnModuleInit {
       const message = 'file must be WebM, Ogg, MP4/M4A, WAV or MP3 audio';
       throw new AppException(ErrorCode.VALIDATION, message, [{ field: 'file', message }], undefined, 415);
     }
-    const { message } = await this.messages.send(
-      userId,
-      { channelId, clientMsgId: input.clientMsgId, body: '', kind: 'voice', topicId: input.topicId ?? null },
-      workspaceId,
-    );
-    if (message.kind !== 'voice') throw AppException.conflict('clientMsgId was already used for another message');
-    const existing: { id: string }[] = await this.dataSource.query('SELECT id FROM voice_clips WHERE message_id = $1', [
-      message.id,
-    ]);
-    if (existing.length > 0) return this.messages.get(userId, message.id, workspaceId); // a retried upload
-
     const voiceId = randomUUID();
     const originalKey = `${workspaceId}/${voiceId}/original`;
     await this.storage.put(originalKey, file.buffer);
-    const inserted: { id: string }[] = await this.dataSource.query(
-      `INSERT INTO voice_clips (id, message_id, workspace_id, channel_id, status, mime_type, original_key, size_bytes)
-       VALUES ($1, $2, $3, $4, 'processing', $5, $6, $7) ON CONFLICT (message_id) DO NOTHING RETURNING id`,
-      [voiceId, message.id, workspaceId, channelId, mimeType, originalKey, file.size],
-    );
-    if (inserted.length === 0) {
-      // A concurrent retry of the same upload won; its copy is the one that counts.
+    // The clip row is written in the message's own transaction, so message.created already carries it.
+    const { message, created } = await this.messages
+      .send(
+        userId,
+        {
+          channelId,
+          clientMsgId: input.clientMsgId,
+          body: '',
+          kind: 'voice',
+          topicId: input.topicId ?? null,
+          onCreated: (manager, row) =>
+            manager.query(
+              `INSERT INTO voice_clips (id, message_id, workspace_id, channel_id, status, mime_type, original_key, size_bytes)
+               VALUES ($1, $2, $3, $4, 'processing', $5, $6, $7)`,
+              [voiceId, row.id, workspaceId, channelId, mimeType, originalKey, file.size],
+            ),
+        },
+        workspaceId,
+      )
+      .catch(async (error: unknown) => {
+        await this.storage.remove(originalKey);
+        throw error;
+      });
+    if (!created) {
+      // A retried upload: the first one's copy is the one that counts.
       await this.storage.remove(originalKey);
-      return this.messages.get(userId, message.id, workspaceId);
+      if (message.kind !== 'voice') throw AppException.conflict('clientMsgId was already used for another message');
+      return message;
     }
     await this.queue.add(
       VOICE_TRANSCODE_JOB,
@@ -107,8 +115,7 @@ export class VoiceService implements OnModuleInit {
         removeOnFail: 5000,
       },
     );
-    // message.created went out before the clip existed (voice: null); this announces `processing`.
-    return this.messages.changeMessage(null, message.id, workspaceId, async () => 'message.updated');
+    return message;
   }
 
   async get(
@@ -147,8 +154,8 @@ export class VoiceService implements OnModuleInit {
     return { contentType, size, read: (range) => this.storage.read(key, range) };
   }
 
-  async voiceFor(messageIds: string[]): Promise<Map<string, VoiceView>> {
-    const rows: VoiceRow[] = await this.dataSource.query(
+  async voiceFor(messageIds: string[], manager: EntityManager = this.dataSource.manager): Promise<Map<string, VoiceView>> {
+    const rows: VoiceRow[] = await manager.query(
       'SELECT * FROM voice_clips WHERE message_id = ANY($1::uuid[])',
       [messageIds],
     );
