@@ -205,6 +205,9 @@ class PostgresServer {
 // ---------------------------------------------------------------------------------------------
 // API nodes and the worker
 
+/** Processes that died without the harness killing them (evidence for the report). */
+const unexpectedExits = [];
+
 class NodeProcess {
   /**
    * @param name label for logs
@@ -241,7 +244,10 @@ class NodeProcess {
     child.stderr.on('data', keep);
     child.once('exit', (code, signal) => {
       this.alive = false;
-      if (!this.expectExit) log(`${this.name} exited unexpectedly: code ${code} signal ${signal}`);
+      if (!this.expectExit) {
+        log(`${this.name} exited unexpectedly: code ${code} signal ${signal}`);
+        unexpectedExits.push({ node: this.name, code, signal, at: new Date().toISOString(), lastOutput: this.output.slice(-1500) });
+      }
     });
     this.expectExit = false;
     await new Promise((resolve, reject) => {
@@ -262,6 +268,18 @@ class NodeProcess {
       });
     });
     this.alive = true;
+  }
+  /** start(), retried when the process dies before listening (e.g. a stray signal). */
+  async startWithRetry(attempts = 3) {
+    for (let i = 1; ; i++) {
+      try {
+        return await this.start();
+      } catch (error) {
+        if (i >= attempts) throw error;
+        log(`${this.name} failed to start (attempt ${i}): ${String(error.message).split('\n')[0]}; retrying`);
+        await sleep(500);
+      }
+    }
   }
   async kill(signal = 'SIGKILL') {
     const child = this.child;
@@ -442,6 +460,7 @@ module.exports = {
   RedisServer,
   PostgresServer,
   NodeProcess,
+  unexpectedExits,
   TcpProxy,
   http,
   must,

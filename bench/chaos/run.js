@@ -60,6 +60,7 @@ async function finish(name, cluster, fleet, pop, extra, pass) {
   const { report, stored } = await reconcile(cluster, fleet, { channels: pop.channels });
   const scenarioChecks = pass ? pass(report, stored) : {};
   Object.assign(report, extra);
+  report.unexpectedProcessExits = lib.unexpectedExits.map((e) => ({ ...e, lastOutput: e.lastOutput.slice(-300) }));
   report.scenarioChecks = scenarioChecks;
   report.pass = report.universalPass && Object.values(scenarioChecks).every(Boolean);
   print(name, report);
@@ -114,7 +115,7 @@ const scenarios = {
       log(`kill -9 ${victim.name} (port ${victim.port}); ${fleet.pending()} sends pending`);
       recoveries.push(recovery(fleet, tKill));
       const tRestart = Date.now();
-      await victim.start();
+      await victim.startWithRetry();
       killLog.push({ node: victim.name, port: victim.port, atS: Math.round((tKill - start) / 1000), restartMs: Date.now() - tRestart });
       log(`${victim.name} back on port ${victim.port} after ${Date.now() - tKill} ms`);
     }

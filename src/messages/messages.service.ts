@@ -89,7 +89,9 @@ export class MessagesService {
       const batch = queue.splice(0, MAX_BATCH);
       this.metrics.commitBatchSize.observe(batch.length);
       try {
-        const { results, events } = await this.commitBatch(channelId, batch);
+        const { results, events } = batch.some((p) => p.input.onCreated)
+          ? await this.commitBatch(channelId, batch)
+          : await this.commitTextBatch(channelId, batch);
         batch.forEach((p, i) => p.resolve(results[i]));
         this.fanout.publishEvents(events);
       } catch (error) {
@@ -110,6 +112,91 @@ export class MessagesService {
       }
     }
     this.queues.delete(channelId);
+  }
+
+  /**
+   * The hot path: one SQL statement, so one round trip and one implicit transaction for the whole
+   * batch. Its UPDATE of the channel row takes the head lock exactly like lockChannelHead (a
+   * concurrent writer waits, then reads the committed head), seqs are head+1..head+n for the new
+   * messages, and their message.created events are written by the same statement. A clientMsgId
+   * committed by another node while this statement waited for the lock trips the unique index;
+   * the caller then retries each send on the transactional path, which finds it.
+   */
+  private async commitTextBatch(
+    channelId: string,
+    batch: PendingSend[],
+  ): Promise<{ results: SendResult[]; events: EventEnvelope[] }> {
+    const keyOf = (authorId: string, clientMsgId: string) => `${authorId}\u0000${clientMsgId}`;
+    // The first send of each (author, clientMsgId) in arrival order; later copies get its message.
+    const firstByKey = new Map<string, PendingSend>();
+    for (const pending of batch) {
+      const key = keyOf(pending.authorId, pending.input.clientMsgId);
+      if (!firstByKey.has(key)) firstByKey.set(key, pending);
+    }
+    const firsts = [...firstByKey.values()];
+    const createdAt = new Date().toISOString();
+    const rows: (MessageRow & { is_new: boolean })[] = await this.dataSource.query(
+      `WITH input AS (
+         SELECT * FROM unnest($3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::uuid[]) WITH ORDINALITY
+           AS u(author_id, client_msg_id, topic_id, kind, body, reply_to_id, ord)
+       ), existing AS (
+         SELECT m.* FROM messages m JOIN input i ON m.author_id = i.author_id AND m.client_msg_id = i.client_msg_id
+          WHERE m.channel_id = $1
+       ), fresh AS (
+         SELECT i.*, row_number() OVER (ORDER BY i.ord) AS rn FROM input i
+          WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.author_id = i.author_id AND e.client_msg_id = i.client_msg_id)
+       ), bumped AS (
+         UPDATE channels SET head_seq = head_seq + (SELECT count(*) FROM fresh) WHERE id = $1
+         RETURNING workspace_id, head_seq - (SELECT count(*) FROM fresh) AS base
+       ), inserted AS (
+         INSERT INTO messages (workspace_id, channel_id, topic_id, seq, author_id, client_msg_id, kind, body, reply_to_id, created_at)
+         SELECT b.workspace_id, $1, f.topic_id, b.base + f.rn, f.author_id, f.client_msg_id, f.kind, f.body, f.reply_to_id, $2
+           FROM fresh f CROSS JOIN bumped b
+         RETURNING *
+       ), logged AS (
+         INSERT INTO channel_events (channel_id, seq, workspace_id, type, data, at)
+         SELECT $1, m.seq, m.workspace_id, 'message.created', jsonb_build_object(
+                  'id', m.id, 'workspaceId', m.workspace_id, 'channelId', m.channel_id, 'topicId', m.topic_id,
+                  'seq', m.seq, 'authorId', m.author_id, 'clientMsgId', m.client_msg_id, 'kind', m.kind,
+                  'body', m.body, 'replyToId', m.reply_to_id, 'createdAt', $9::text, 'editedAt', NULL,
+                  'deletedAt', NULL, 'reactions', '[]'::jsonb, 'voice', NULL), $2
+           FROM inserted m
+       ), touched AS (
+         UPDATE topics SET last_activity_at = $2 WHERE id IN (SELECT topic_id FROM fresh WHERE topic_id IS NOT NULL)
+       )
+       SELECT true AS is_new, inserted.* FROM inserted
+       UNION ALL
+       SELECT false AS is_new, existing.* FROM existing`,
+      [
+        channelId,
+        createdAt,
+        firsts.map((p) => p.authorId),
+        firsts.map((p) => p.input.clientMsgId),
+        firsts.map((p) => p.input.topicId ?? null),
+        firsts.map((p) => p.input.kind ?? 'text'),
+        firsts.map((p) => p.input.body),
+        firsts.map((p) => p.input.replyToId ?? null),
+        createdAt,
+      ],
+    );
+    const views = new Map<string, MessageView>();
+    const events: EventEnvelope[] = [];
+    const fresh = rows.filter((r) => r.is_new).sort((a, b) => Number(a.seq) - Number(b.seq));
+    for (const row of fresh) {
+      const view = toMessageView(row);
+      views.set(keyOf(row.author_id, row.client_msg_id), view);
+      events.push({ workspaceId: row.workspace_id, channelId, seq: view.seq, type: 'message.created', at: createdAt, data: view });
+    }
+    const freshIds = new Set(fresh.map((r) => r.id));
+    const existing = rows.filter((r) => !r.is_new);
+    for (const view of await this.decorate(existing)) views.set(keyOf(view.authorId, view.clientMsgId), view);
+    const results = batch.map((pending) => {
+      const key = keyOf(pending.authorId, pending.input.clientMsgId);
+      const message = views.get(key);
+      if (!message) throw AppException.notFound('Channel');
+      return { message, created: firstByKey.get(key) === pending && freshIds.has(message.id) };
+    });
+    return { results, events };
   }
 
   private async commitBatch(
