@@ -19,6 +19,7 @@ export const userRoom = (userId: string) => `user:${userId}`;
 export class FanoutService {
   private namespace: Namespace | null = null;
   private emitter: Emitter | null = null;
+  private readonly listeners: ((events: EventEnvelope[]) => void)[] = [];
 
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
@@ -26,9 +27,18 @@ export class FanoutService {
     this.namespace = namespace;
   }
 
+  /**
+   * Side effects of committed events (webhooks, push) that must never slow the live path: they run
+   * after the emits and the waiting acks, on a later turn of the event loop.
+   */
+  onCommitted(listener: (events: EventEnvelope[]) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** Called after the transaction commits: one emit per event to its channel room. */
   publishEvents(events: EventEnvelope[]): void {
     for (const event of events) this.emit(channelRoom(event.channelId), 'event', event);
+    if (events.length > 0 && this.listeners.length > 0) setImmediate(() => this.listeners.forEach((listener) => listener(events)));
   }
 
   emit(room: string | string[], event: string, payload: unknown, options: { except?: string } = {}): void {

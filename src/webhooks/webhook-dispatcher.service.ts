@@ -26,11 +26,8 @@ export function deliveryId(webhookId: string, event: EventEnvelope): string {
 /**
  * Turns committed channel events into webhook deliveries: a row per (event, matching webhook) and a
  * BullMQ job with the same id. Runs in the API and in the worker (voice status events come from there).
- *
- * Hook point: every committed channel event passes through FanoutService.publishEvents, after its
- * transaction commits. Rather than teach MessagesService about webhooks, onModuleInit wraps that
- * method: the original runs first, untouched, then the events are handed to `dispatch`, which never
- * throws into the caller. A crash between commit and enqueue loses those deliveries (no outbox yet).
+ * Every committed channel event reaches it through FanoutService.onCommitted. A crash between commit
+ * and enqueue loses those deliveries (no outbox yet).
  */
 @Injectable()
 export class WebhookDispatcher implements OnModuleInit {
@@ -46,15 +43,9 @@ export class WebhookDispatcher implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const publish = this.fanout.publishEvents.bind(this.fanout);
-    this.fanout.publishEvents = (events: EventEnvelope[]) => {
-      publish(events);
-      if (events.length === 0) return;
-      // After the caller's own continuations (acks): webhooks must never slow the live path.
-      setImmediate(() => {
-        this.dispatch(events).catch((error: unknown) => this.logger.error({ err: error }, 'Webhook enqueue failed'));
-      });
-    };
+    this.fanout.onCommitted((events) => {
+      this.dispatch(events).catch((error: unknown) => this.logger.error({ err: error }, 'Webhook enqueue failed'));
+    });
   }
 
   /** Drops this node's cached webhooks of a workspace (after a change made here). */
