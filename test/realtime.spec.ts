@@ -246,12 +246,14 @@ describe('realtime gateway (/rt)', () => {
       ['channels too many', { channels: Array.from({ length: 201 }, () => ({ channelId: randomUUID(), afterSeq: 0 })) }],
       ['seq string', { channelId: randomUUID(), seq: '5' }],
       ['seq float', { channelId: randomUUID(), seq: 1.5 }],
+      ['seq beyond 2^53', { channelId: randomUUID(), seq: 1e20, afterSeq: 1e20 }],
       ['status unknown', { status: 'invisible' }],
       ['token number', { token: 123 }],
       ['nested object as string field', { channelId: { $ne: null }, clientMsgId: 'a', body: 'b' }],
+      ['NUL in a string', { channelId: randomUUID(), clientMsgId: 'a', body: 'a\u0000b', messageId: randomUUID(), emoji: '\u0000', token: '\u0000' }],
     ];
 
-    it.each(events)('%s answers VALIDATION to 30 kinds of malformed payload and stays connected', async (event) => {
+    it.each(events)(`%s answers VALIDATION to ${malformed.length} kinds of malformed payload and stays connected`, async (event) => {
       const socket = await open(team.owner.accessToken);
       for (const [, payload] of malformed) {
         const ack = await emitAck(socket, event, payload);

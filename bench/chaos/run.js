@@ -58,8 +58,8 @@ async function finish(name, cluster, fleet, pop, extra, pass) {
   log('load stopped; draining outstanding sends (up to 60 s)');
   await fleet.drain(60_000);
   const { report, stored } = await reconcile(cluster, fleet, { channels: pop.channels });
-  const scenarioChecks = pass ? pass(report, stored) : {};
   Object.assign(report, extra);
+  const scenarioChecks = pass ? pass(report, stored) : {};
   report.unexpectedProcessExits = lib.unexpectedExits.map((e) => ({ ...e, lastOutput: e.lastOutput.slice(-300) }));
   report.scenarioChecks = scenarioChecks;
   report.pass = report.universalPass && Object.values(scenarioChecks).every(Boolean);
@@ -78,6 +78,28 @@ async function finish(name, cluster, fleet, pop, extra, pass) {
     }
   }
   return report;
+}
+
+/**
+ * For a fault at `t`: the clients that lost their connection within `windowMs` after it, and the
+ * time from `t` until the last of them was ready again (null if one never was).
+ */
+function resumeAfter(fleet, t, windowMs = 5000) {
+  const affected = fleet.clients.filter((s) => s.disconnects.some((d) => d.t >= t && d.t < t + windowMs));
+  let worst = 0;
+  for (const s of affected) {
+    const d = s.disconnects.find((x) => x.t >= t && x.t < t + windowMs);
+    const ready = s.readies.find((r) => r > d.t);
+    if (ready === undefined) return { affected: affected.length, allResumedMs: null };
+    worst = Math.max(worst, ready - t);
+  }
+  return { affected: affected.length, allResumedMs: worst };
+}
+
+/** ms from `t` to the first ok ack of a send issued after `t`. */
+function firstOkAfter(fleet, t) {
+  const acks = fleet.sends.filter((s) => s.ok && s.tSent >= t).map((s) => s.tAck);
+  return acks.length ? Math.min(...acks) - t : null;
 }
 
 /** Sends one probe message from `client` and resolves with the message id. */
@@ -116,7 +138,7 @@ const scenarios = {
       recoveries.push(recovery(fleet, tKill));
       const tRestart = Date.now();
       await victim.startWithRetry();
-      killLog.push({ node: victim.name, port: victim.port, atS: Math.round((tKill - start) / 1000), restartMs: Date.now() - tRestart });
+      killLog.push({ node: victim.name, port: victim.port, t: tKill, atS: Math.round((tKill - start) / 1000), restartMs: Date.now() - tRestart });
       log(`${victim.name} back on port ${victim.port} after ${Date.now() - tKill} ms`);
     }
     await until(start, 10_000 + kills * 20_000);
@@ -125,7 +147,7 @@ const scenarios = {
     return finish('node-kill', cluster, fleet, pop, {
       config: { clients, rate, groupSize: num('group', 10), nodes: 3, kills },
       achievedOkAcksPerSec: Math.round(fleet.sends.filter((s) => s.ok && s.tAck - start <= seconds * 1000).length / seconds),
-      kills: killLog,
+      kills: killLog.map(({ t, ...k }) => ({ ...k, ...resumeAfter(fleet, t), firstOkAckAfterKillMs: firstOkAfter(fleet, t) })),
       timeToRecoverMs: recoverMs,
     }, (r) => ({
       noAckedLost: r.ackedLost === 0,

@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppException, FieldError } from './app.exception';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -17,9 +17,35 @@ export function validationException(errors: ValidationError[]): AppException {
   return AppException.validation(`Invalid field${fields.length > 1 ? 's' : ''}: ${fields.join(', ')}`, details);
 }
 
-/** One pipe for REST and socket payloads: strips nothing silently, unknown fields are errors. */
+/**
+ * The path of the first string holding a NUL character: Postgres text cannot store one, so such
+ * input is refused as VALIDATION instead of failing deep in a query.
+ */
+export function findNulString(value: unknown, path = '', depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || 'payload' : null;
+  if (value === null || typeof value !== 'object' || depth > 16 || ArrayBuffer.isView(value)) return null;
+  for (const [key, child] of Object.entries(value)) {
+    const found = findNulString(child, path ? `${path}.${key}` : key, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+export function rejectNulStrings(value: unknown): void {
+  const field = findNulString(value);
+  if (field) throw AppException.validation(`Invalid field: ${field}`, [{ field, message: `${field} must not contain NUL characters` }]);
+}
+
+class RestValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query') rejectNulStrings(value);
+    return super.transform(value, metadata);
+  }
+}
+
+/** One pipe for REST input: strips nothing silently, unknown fields are errors. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new RestValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

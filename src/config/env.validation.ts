@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 let warnedDevSecret = false;
 const DEV_JWT_SECRET = 'pigeon-dev-secret-change-me-0123456789abcdef';
@@ -7,6 +7,7 @@ const DEV_JWT_SECRET = 'pigeon-dev-secret-change-me-0123456789abcdef';
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const toBool = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : value === true || value === 'true' || value === '1';
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /** Every setting Pigeon reads from the environment, with safe local defaults. */
 export class EnvironmentVariables {
@@ -71,6 +72,10 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1024)
   VOICE_MAX_BYTES = 20 * 1024 * 1024;
 
+  /** A live recording with no chunk for this long (or whose speaker left) is finalized from what arrived. */
+  @Transform(toInt) @IsInt() @Min(500)
+  VOICE_ABANDON_MS = 30_000;
+
   @Transform(toInt) @IsInt() @Min(1)
   SEND_RATE_BURST = 20;
 
@@ -96,6 +101,32 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(100)
   WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /**
+   * VAPID key pair (base64url, as `npx web-push generate-vapid-keys` prints). Unset outside production:
+   * a pair is generated once and shared through Redis. Unset in production: push is disabled.
+   */
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^[A-Za-z0-9_-]{87}$/, { message: 'VAPID_PUBLIC_KEY must be a base64url P-256 public key (87 characters)' })
+  VAPID_PUBLIC_KEY?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'VAPID_PRIVATE_KEY must be a base64url P-256 private key (43 characters)' })
+  VAPID_PRIVATE_KEY?: string;
+
+  /** The VAPID `sub` claim: a contact the push services can reach about this server. */
+  @Matches(/^(mailto:\S+@\S+|https:\/\/\S+)$/, { message: 'VAPID_SUBJECT must be a mailto: or https: URL' })
+  VAPID_SUBJECT = 'mailto:ops@pigeon.local';
+
+  /** First retry delay of a push send; each retry doubles it (with jitter). */
+  @Transform(toInt) @IsInt() @Min(1)
+  PUSH_BACKOFF_BASE_MS = 2000;
+
+  /** Attempts of one push job in all, the first included. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(20)
+  PUSH_MAX_ATTEMPTS = 5;
+
+  /** How long a push service keeps an undelivered notification (the `TTL` header). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(28 * 86400)
+  PUSH_TTL_SECONDS = 86400;
 }
 
 export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {
@@ -113,5 +144,8 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
     warnedDevSecret = true;
   }
   if (raw.ALLOW_PRIVATE_TARGETS === undefined && env.NODE_ENV === 'production') env.ALLOW_PRIVATE_TARGETS = false;
+  if (!env.VAPID_PUBLIC_KEY !== !env.VAPID_PRIVATE_KEY) {
+    throw new Error('Invalid configuration:\n  VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together');
+  }
   return env;
 }

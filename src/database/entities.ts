@@ -6,8 +6,10 @@ import { Topic } from '../channels/topic.entity';
 import { ChannelEvent } from '../messages/channel-event.entity';
 import { Message } from '../messages/message.entity';
 import { Reaction } from '../messages/reaction.entity';
+import { PushSubscription } from '../notifications/push-subscription.entity';
 import { User } from '../users/user.entity';
 import { VoiceClip } from '../voice/voice-clip.entity';
+import { VoiceListen } from '../voice/voice-listen.entity';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { Webhook } from '../webhooks/webhook.entity';
 import { Invite } from '../workspaces/invite.entity';
@@ -29,6 +31,8 @@ export const ENTITIES = [
   Reaction,
   ChannelEvent,
   VoiceClip,
+  VoiceListen,
   Webhook,
   WebhookDelivery,
+  PushSubscription,
 ];

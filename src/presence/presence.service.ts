@@ -92,6 +92,22 @@ export class PresenceService implements OnModuleDestroy {
     return out;
   }
 
+  /** The users among `userIds` with at least one live socket on any node (a member scored after now). */
+  async withLiveSocket(userIds: string[]): Promise<Set<string>> {
+    const live = new Set<string>();
+    if (userIds.length === 0) return live;
+    const now = Date.now();
+    const pipeline = this.redis.pipeline();
+    for (const id of userIds) pipeline.zcount(`presence:sockets:${id}`, `(${now}`, '+inf');
+    const results = (await pipeline.exec()) ?? [];
+    userIds.forEach((id, i) => {
+      const [error, count] = results[i] ?? [null, 0];
+      if (error) throw error;
+      if (Number(count) > 0) live.add(id);
+    });
+    return live;
+  }
+
   private announce(userId: string, workspaces: Set<string>, status: EffectiveStatus): void {
     for (const workspaceId of workspaces) {
       const batch = this.pending.get(workspaceId) ?? new Map<string, EffectiveStatus>();

@@ -20,3 +20,15 @@ export const VOICE_TRANSCODE_JOB = 'transcode';
 export interface VoiceTranscodeJob {
   voiceId: string;
 }
+
+/**
+ * `push` queue: one job per `message.created` event; the worker resolves the recipients. The job id is
+ * `<channelId>.<seq>` (BullMQ refuses `:` in custom ids), so a repeat enqueue collapses.
+ */
+export const PUSH_MESSAGE_JOB = 'message';
+export interface PushMessageJob {
+  workspaceId: string;
+  channelId: string;
+  seq: number;
+  messageId: string;
+}

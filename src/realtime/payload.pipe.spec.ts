@@ -33,6 +33,7 @@ describe(PayloadPipe.name, () => {
     ['an over-long body', { ...valid, body: 'x'.repeat(4001) }],
     ['a blank body', { ...valid, body: '   ' }],
     ['a bad clientMsgId', { ...valid, clientMsgId: 'has space' }],
+    ['a NUL character (Postgres text cannot hold it)', { ...valid, body: 'a\u0000b' }],
   ])('refuses %s with VALIDATION', (_name, payload) => {
     expect(codeOf(payload)).toBe('VALIDATION');
   });

@@ -2,12 +2,14 @@ import { createParamDecorator, ExecutionContext, Injectable, PipeTransform } fro
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AppException } from '../common/app.exception';
-import { validationException } from '../common/validation';
+import { rejectNulStrings, validationException } from '../common/validation';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 function hasForbiddenKey(value: unknown, depth = 0): boolean {
   if (depth > 8 || value === null || typeof value !== 'object') return depth > 8;
+  // Binary (a voice chunk's Buffer) has no keys of its own, only indexes: walking them would cost a string per byte.
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return false;
   for (const key of Object.keys(value)) {
     if (FORBIDDEN_KEYS.has(key)) return true;
     if (hasForbiddenKey((value as Record<string, unknown>)[key], depth + 1)) return true;
@@ -28,6 +30,7 @@ export class PayloadPipe<T extends object> implements PipeTransform<unknown, T> 
       throw AppException.validation('Payload must be a JSON object');
     }
     if (hasForbiddenKey(payload)) throw AppException.validation('Payload contains a forbidden key or is nested too deeply');
+    rejectNulStrings(payload);
     const instance = plainToInstance(this.dto, payload);
     const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
     if (errors.length > 0) throw validationException(errors);

@@ -15,6 +15,8 @@ export type VoiceStatus = (typeof VOICE_STATUSES)[number];
 /** The audio of a voice message: the original upload and its Opus and AAC renditions. */
 @Entity('voice_clips')
 @Index('uq_voice_clips_message', ['messageId'], { unique: true })
+// The abandoned-recording sweeper scans only live recordings.
+@Index('ix_voice_clips_recording', ['createdAt'], { where: `status = 'recording'` })
 @Check('ck_voice_clips_status', `status IN ('recording','processing','ready','failed')`)
 export class VoiceClip {
   @PrimaryGeneratedColumn('uuid')

@@ -71,6 +71,7 @@ export class HistoryQueryDto {
   @ToInt()
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   before?: number;
 
   @ApiPropertyOptional({ description: 'Only messages with seq above this' })
@@ -78,6 +79,7 @@ export class HistoryQueryDto {
   @ToInt()
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   after?: number;
 
   @ApiPropertyOptional({ description: 'Page size 1..200, default 50' })
@@ -100,6 +102,7 @@ export class EventsQueryDto {
   @ToInt()
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   after?: number;
 
   @ApiPropertyOptional({ description: 'Page size 1..500, default 500' })

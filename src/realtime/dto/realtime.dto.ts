@@ -7,6 +7,7 @@ export class SyncChannelDto {
 
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   afterSeq: number;
 }
 
@@ -30,6 +31,7 @@ export class ChannelReadDto {
 
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   seq: number;
 }
 

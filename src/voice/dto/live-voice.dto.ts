@@ -1,0 +1,83 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { CLIENT_MSG_ID } from '../../common/validators';
+
+/** What a browser's MediaRecorder produces and ffmpeg can decode from a concatenation of its chunks. */
+export const LIVE_VOICE_MIME_TYPES = ['audio/webm;codecs=opus', 'audio/ogg;codecs=opus', 'audio/mp4'] as const;
+export type LiveVoiceMimeType = (typeof LIVE_VOICE_MIME_TYPES)[number];
+
+/** Far more chunks than any recording within VOICE_MAX_BYTES needs; keeps indexes exact in Redis' Lua numbers. */
+export const MAX_CHUNK_INDEX = 1_000_000;
+
+/**
+ * Socket.IO hands binary attachments to the server as a Buffer, whatever the client sent (ArrayBuffer,
+ * typed array, Blob). An array of numbers or a string is not binary. The size limit is checked by the
+ * service (PAYLOAD_TOO_LARGE, not VALIDATION).
+ */
+const IsBinary = () =>
+  ValidateBy({
+    name: 'isBinary',
+    validator: {
+      validate: (value: unknown) => Buffer.isBuffer(value) && value.length > 0,
+      defaultMessage: () => '$property must be binary data of at least 1 byte',
+    },
+  });
+
+export class VoiceStartDto {
+  @ApiProperty({ description: 'Channel to speak in' })
+  @IsUUID()
+  channelId: string;
+
+  @ApiProperty({ description: 'Client-chosen idempotency key; a retry returns the first message' })
+  @IsString()
+  @Matches(CLIENT_MSG_ID, { message: 'clientMsgId must be 1..64 of [A-Za-z0-9_.:-]' })
+  clientMsgId: string;
+
+  @ApiProperty({ enum: LIVE_VOICE_MIME_TYPES, description: 'Container and codec of the chunks' })
+  @IsIn(LIVE_VOICE_MIME_TYPES)
+  mimeType: LiveVoiceMimeType;
+
+  @ApiPropertyOptional({ description: 'Topic of this channel to post in' })
+  @IsOptional()
+  @IsUUID()
+  topicId?: string;
+}
+
+export class VoiceChunkDto {
+  @ApiProperty({ description: 'voice.id of the recording' })
+  @IsUUID()
+  voiceId: string;
+
+  @ApiProperty({ description: 'Position of the chunk, from 0' })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_CHUNK_INDEX)
+  index: number;
+
+  @ApiProperty({ type: 'string', format: 'binary', description: 'The bytes, at most VOICE_CHUNK_MAX_BYTES' })
+  @IsBinary()
+  data: Buffer;
+}
+
+export class VoiceEndDto {
+  @ApiProperty({ description: 'voice.id of the recording' })
+  @IsUUID()
+  voiceId: string;
+
+  @ApiProperty({ description: 'How many chunks were sent (indexes 0..chunks-1)' })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_CHUNK_INDEX + 1)
+  chunks: number;
+
+  @ApiProperty({ description: "The client's measure of the length; a hint, the server measures" })
+  @IsInt()
+  @Min(0)
+  durationMs: number;
+}
+
+export class VoiceListenedDto {
+  @ApiProperty({ description: 'The voice message that was played' })
+  @IsUUID()
+  messageId: string;
+}
