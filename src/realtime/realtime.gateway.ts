@@ -145,7 +145,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   @SubscribeMessage('message:send')
   async send(@ConnectedSocket() socket: PigeonSocket, @WsPayload(SendMessageDto) dto: SendMessageDto) {
     const { userId } = socket.data;
-    await this.access.requireChannelMember(dto.channelId, userId);
+    // Every attempt counts against the limit; send() then authorizes from the membership cache.
     await this.rateLimit.consumeSend(userId);
     const result = await this.messages.send(userId, dto);
     return result.message;
