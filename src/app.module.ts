@@ -10,6 +10,7 @@ import { FanoutModule } from './fanout/fanout.module';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { PresenceModule } from './presence/presence.module';
 import { QueueConnectionModule } from './queues/queue-connection.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -40,6 +41,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
     QueueConnectionModule,
     WebhooksModule,
     VoiceModule,
+    NotificationsModule,
   ],
 })
 export class AppModule {}

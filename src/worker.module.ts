@@ -9,6 +9,7 @@ import { DatabaseModule } from './database/database.module';
 import { FanoutModule } from './fanout/fanout.module';
 import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { NotificationsWorkerModule } from './notifications/notifications-worker.module';
 import { QUEUES } from './queues/queues';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
@@ -36,6 +37,7 @@ import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
     BullModule.registerQueue(...Object.values(QUEUES).map((name) => ({ name }))),
     WebhooksWorkerModule,
     VoiceWorkerModule,
+    NotificationsWorkerModule,
   ],
 })
 export class WorkerModule {}

@@ -13,7 +13,12 @@ export class NotificationSettingsService {
     private readonly access: AccessService,
   ) {}
 
-  async setLevel(userId: string, workspaceId: string, channelId: string, level: NotifyLevel): Promise<NotificationLevelDto> {
+  async setLevel(
+    userId: string,
+    workspaceId: string,
+    channelId: string,
+    level: NotifyLevel,
+  ): Promise<NotificationLevelDto> {
     await this.access.requireChannelMember(channelId, userId, workspaceId);
     await this.dataSource.query('UPDATE channel_members SET notify_level = $3 WHERE channel_id = $1 AND user_id = $2', [
       channelId,

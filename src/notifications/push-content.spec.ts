@@ -5,7 +5,10 @@ const BOB = '1c7a2d2f-6b3c-4d4e-9f0a-1b2c3d4e5f60';
 
 describe('push content', () => {
   it('finds each mentioned user once, case-insensitively', () => {
-    expect(mentionedUserIds(`hi <@${ADA}> and <@${BOB.toUpperCase()}>, <@${ADA}>; <@nope> <@${ADA}`)).toEqual([ADA, BOB]);
+    expect(mentionedUserIds(`hi <@${ADA}> and <@${BOB.toUpperCase()}>, <@${ADA}>; <@nope> <@${ADA}`)).toEqual([
+      ADA,
+      BOB,
+    ]);
   });
 
   it('applies the defaults and levels', () => {

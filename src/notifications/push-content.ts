@@ -63,5 +63,8 @@ export function pushBody(
     .trim();
   const characters = [...text];
   if (characters.length <= PUSH_BODY_MAX_CHARS) return text;
-  return `${characters.slice(0, PUSH_BODY_MAX_CHARS - 1).join('').trimEnd()}…`;
+  return `${characters
+    .slice(0, PUSH_BODY_MAX_CHARS - 1)
+    .join('')
+    .trimEnd()}…`;
 }

@@ -18,7 +18,9 @@ export class PushSubscriptionsController {
 
   @Public()
   @Get('push/vapid-public-key')
-  @ApiOperation({ summary: "The server's VAPID public key, for pushManager.subscribe({applicationServerKey}); no auth" })
+  @ApiOperation({
+    summary: "The server's VAPID public key, for pushManager.subscribe({applicationServerKey}); no auth",
+  })
   @ApiResponse({ status: 200, type: VapidPublicKeyDto })
   publicKey() {
     return this.subscriptions.publicKey();

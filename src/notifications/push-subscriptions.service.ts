@@ -29,7 +29,8 @@ export class PushSubscriptionsService {
       const message = problem.replace(/^url/, 'endpoint');
       throw AppException.validation(message, [{ field: 'endpoint', message }]);
     }
-    const expiresAt = dto.expirationTime === undefined || dto.expirationTime === null ? null : new Date(dto.expirationTime);
+    const expiresAt =
+      dto.expirationTime === undefined || dto.expirationTime === null ? null : new Date(dto.expirationTime);
     const rows: { id: string; endpoint: string; expiration_time: Date | null; created_at: Date }[] =
       await this.dataSource.query(
         `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, expiration_time) VALUES ($1, $2, $3, $4, $5)
@@ -50,7 +51,10 @@ export class PushSubscriptionsService {
 
   /** Idempotent: removing an endpoint the caller does not own (or that is already gone) changes nothing. */
   async unsubscribe(userId: string, endpoint: string): Promise<void> {
-    await this.dataSource.query('DELETE FROM push_subscriptions WHERE endpoint = $1 AND user_id = $2', [endpoint, userId]);
+    await this.dataSource.query('DELETE FROM push_subscriptions WHERE endpoint = $1 AND user_id = $2', [
+      endpoint,
+      userId,
+    ]);
   }
 
   private async requireKeys() {

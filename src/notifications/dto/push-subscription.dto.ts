@@ -1,13 +1,25 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsNumber, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import {
+  IsDefined,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 
 /** Printable ASCII without spaces: push endpoints are URLs, and the unique index needs them short in bytes too. */
 const URL_CHARACTERS = /^[\x21-\x7e]+$/;
 
 export class PushSubscriptionKeysDto {
   @ApiProperty({
-    description: "The user agent's ECDH P-256 public key: 65 bytes uncompressed, base64url (87 characters, `=` padding allowed)",
+    description:
+      "The user agent's ECDH P-256 public key: 65 bytes uncompressed, base64url (87 characters, `=` padding allowed)",
   })
   @IsString()
   // 0x04 (uncompressed point) makes the first character `B`.
@@ -66,6 +78,8 @@ export class PushSubscriptionDto {
 }
 
 export class VapidPublicKeyDto {
-  @ApiProperty({ description: "The server's VAPID public key, base64url: the `applicationServerKey` of `pushManager.subscribe`" })
+  @ApiProperty({
+    description: "The server's VAPID public key, base64url: the `applicationServerKey` of `pushManager.subscribe`",
+  })
   publicKey: string;
 }

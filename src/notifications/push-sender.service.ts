@@ -1,0 +1,203 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import webPush from 'web-push';
+import type { ChannelKind } from '../channels/channel.entity';
+import { AppConfigService } from '../config/app-config.service';
+import { PresenceService } from '../presence/presence.service';
+import type { PushMessageJob } from '../queues/queues';
+import { REDIS } from '../redis/redis.module';
+import { targetProblem } from '../webhooks/public-target';
+import { mentionedUserIds, PushPayload, pushBody, pushTitle } from './push-content';
+import { VapidKeys, VapidKeysService } from './vapid-keys.service';
+
+/** Sends to one push service at a time per job beyond this many. */
+const SEND_CONCURRENCY = 16;
+const SEND_TIMEOUT_MS = 10_000;
+/** How long a sent (job, subscription) pair is remembered; longer than every retry of a job. */
+const SENT_TTL_SECONDS = 86400;
+
+interface Subscription {
+  id: string;
+  user_id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+}
+
+type Outcome = 'sent' | 'gone' | 'refused';
+
+/** A 429, a 5xx, a timeout or a network error: worth another attempt later. */
+export class PushRetryable extends Error {
+  override name = 'PushRetryable';
+}
+
+/**
+ * Worker side of push: who gets a notification for a new message, and sending it. Recipients are the
+ * channel's members but the author whose level admits the message, with no live socket right now,
+ * and with a subscription. Each (job, subscription) is claimed in Redis (`SET NX`) before the send,
+ * so a job that runs again (retry, stalled worker) never notifies a device twice; the price is that
+ * a crash between the claim and the send loses that one notification.
+ */
+@Injectable()
+export class PushSenderService {
+  private readonly logger = new Logger(PushSenderService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly presence: PresenceService,
+    private readonly vapid: VapidKeysService,
+    private readonly config: AppConfigService,
+  ) {}
+
+  /** Throws PushRetryable when some sends should be tried again (only those are, on the next run). */
+  async send(job: PushMessageJob, jobId: string): Promise<void> {
+    const keys = await this.vapid.keys();
+    if (!keys) return;
+    const messages: {
+      kind: string;
+      body: string;
+      author_id: string;
+      deleted_at: Date | null;
+      channel_kind: ChannelKind;
+      channel_name: string | null;
+      author_name: string;
+      duration_ms: number | null;
+    }[] = await this.dataSource.query(
+      `SELECT m.kind, m.body, m.author_id, m.deleted_at, c.kind AS channel_kind, c.name AS channel_name,
+              u.display_name AS author_name, v.duration_ms
+         FROM messages m JOIN channels c ON c.id = m.channel_id JOIN users u ON u.id = m.author_id
+         LEFT JOIN voice_clips v ON v.message_id = m.id
+        WHERE m.id = $1`,
+      [job.messageId],
+    );
+    const message = messages[0];
+    // Gone or deleted before the worker got to it: nothing worth a notification.
+    if (!message || message.deleted_at || message.kind === 'system') return;
+
+    const mentioned = mentionedUserIds(message.body);
+    // The level filter runs in SQL, so a big channel at the default level yields only the mentioned.
+    const candidates: { user_id: string }[] = await this.dataSource.query(
+      `SELECT m.user_id FROM channel_members m
+        WHERE m.channel_id = $1 AND m.user_id <> $2
+          AND COALESCE(m.notify_level, CASE WHEN $3 = 'direct' THEN 'all' ELSE 'mentions' END) <> 'none'
+          AND (COALESCE(m.notify_level, CASE WHEN $3 = 'direct' THEN 'all' ELSE 'mentions' END) = 'all'
+               OR $3 = 'direct' OR m.user_id = ANY($4::uuid[]))
+          AND EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = m.user_id)`,
+      [job.channelId, message.author_id, message.channel_kind, mentioned],
+    );
+    if (candidates.length === 0) return;
+    const online = await this.presence.withLiveSocket(candidates.map((c) => c.user_id));
+    const recipients = candidates.map((c) => c.user_id).filter((id) => !online.has(id));
+    if (recipients.length === 0) return;
+    const subscriptions: Subscription[] = await this.dataSource.query(
+      `SELECT id, user_id, endpoint, p256dh, auth FROM push_subscriptions
+        WHERE user_id = ANY($1::uuid[]) AND (expiration_time IS NULL OR expiration_time > now())`,
+      [recipients],
+    );
+    if (subscriptions.length === 0) return;
+
+    const names = new Map<string, string>();
+    if (mentioned.length > 0) {
+      // Only people of this workspace get their name shown; any other id stays as written.
+      const rows: { id: string; display_name: string }[] = await this.dataSource.query(
+        `SELECT u.id, u.display_name FROM users u
+           JOIN workspace_members w ON w.user_id = u.id AND w.workspace_id = $2
+          WHERE u.id = ANY($1::uuid[])`,
+        [mentioned, job.workspaceId],
+      );
+      rows.forEach((r) => names.set(r.id, r.display_name));
+    }
+    const payload: PushPayload = {
+      type: 'message',
+      workspaceId: job.workspaceId,
+      channelId: job.channelId,
+      messageId: job.messageId,
+      title: pushTitle(message.author_name, { kind: message.channel_kind, name: message.channel_name }),
+      body: pushBody({ kind: message.kind, body: message.body, durationMs: message.duration_ms }, names),
+    };
+    const text = JSON.stringify(payload);
+
+    const failures: string[] = [];
+    await forEachLimited(subscriptions, SEND_CONCURRENCY, async (subscription) => {
+      const claim = `push:sent:${jobId}:${subscription.id}`;
+      if ((await this.redis.set(claim, '1', 'EX', SENT_TTL_SECONDS, 'NX')) === null) return;
+      try {
+        const outcome = await this.deliver(subscription, text, keys);
+        if (outcome === 'gone') {
+          await this.dataSource.query('DELETE FROM push_subscriptions WHERE id = $1', [subscription.id]);
+        }
+      } catch (error) {
+        // Released so the next run of the job tries this subscription again.
+        await this.redis.del(claim);
+        failures.push(error instanceof Error ? error.message : String(error));
+      }
+    });
+    if (failures.length > 0) {
+      throw new PushRetryable(`${failures.length} of ${subscriptions.length} push sends failed: ${failures[0]}`);
+    }
+  }
+
+  /** One encrypted (aes128gcm) and VAPID-signed POST to the push service. */
+  private async deliver(subscription: Subscription, payload: string, keys: VapidKeys): Promise<Outcome> {
+    // Re-checked at send time: the name may resolve elsewhere now (DNS rebinding).
+    const problem = await targetProblem(subscription.endpoint, this.config.get('ALLOW_PRIVATE_TARGETS'));
+    if (problem) {
+      this.logger.warn({ subscriptionId: subscription.id, problem }, 'Push endpoint refused');
+      return 'refused';
+    }
+    const request = webPush.generateRequestDetails(
+      { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
+      payload,
+      {
+        vapidDetails: { subject: keys.subject, publicKey: keys.publicKey, privateKey: keys.privateKey },
+        TTL: this.config.get('PUSH_TTL_SECONDS'),
+        contentEncoding: 'aes128gcm',
+        urgency: 'high',
+      },
+    );
+    // fetch, not web-push's own sender: it speaks https only (the tests' receivers are http on loopback),
+    // and this way redirects are refused and the timeout covers the whole exchange, as for webhooks.
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (name.toLowerCase() !== 'content-length') headers[name] = String(value);
+    }
+    let status: number;
+    try {
+      const response = await fetch(request.endpoint, {
+        method: 'POST',
+        headers,
+        body: request.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+      });
+      status = response.status;
+      await response.body?.cancel().catch(() => undefined);
+    } catch (error) {
+      throw new PushRetryable(error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : describe(error));
+    }
+    if (status >= 200 && status < 300) return 'sent';
+    // The subscription expired or was revoked: RFC 8030 §7.3.
+    if (status === 404 || status === 410) return 'gone';
+    if (status === 429 || status >= 500) throw new PushRetryable(`HTTP ${status}`);
+    // 400, 401/403 (e.g. a subscription made with another VAPID key), 413...: retrying will not help.
+    this.logger.warn({ subscriptionId: subscription.id, status }, 'Push service refused the notification');
+    return 'refused';
+  }
+}
+
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  });
+  await Promise.all(lanes);
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? error.message;
+}
