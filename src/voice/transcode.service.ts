@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { path as FFMPEG_PATH } from '@ffmpeg-installer/ffmpeg';
+import { path as BUNDLED_FFMPEG } from '@ffmpeg-installer/ffmpeg';
 import { UnrecoverableError } from 'bullmq';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,7 +12,8 @@ import { MessagesService } from '../messages/messages.service';
 import type { VoiceRow } from './voice.service';
 import { VoiceStorage } from './voice-storage';
 
-// FFMPEG_PATH: the binary ships inside the npm package (@ffmpeg-installer/<platform>); no system ffmpeg needed.
+// The binary ships inside the npm package (@ffmpeg-installer/<platform>); FFMPEG_PATH overrides it.
+const FFMPEG_PATH = process.env.FFMPEG_PATH || BUNDLED_FFMPEG;
 const WAVEFORM_POINTS = 64;
 const PCM_RATE = 8000;
 const FFMPEG_TIMEOUT_MS = 5 * 60_000;
