@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { Api } from './support/api';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from './support/env';
+import { createWorkspace, sleep, waitFor } from './support/fixtures';
+import { startServer, TestServer } from './support/server';
+
+const FFMPEG: string = createRequire(join(process.cwd(), 'package.json'))('@ffmpeg-installer/ffmpeg').path;
+
+describe('worker faults', () => {
+  let server: TestServer;
+  let worker: TestServer;
+  let storageDir: string;
+  let workDir: string;
+  let db: Client;
+  let redis: Redis;
+  const env = () => ({ VOICE_STORAGE_DIR: storageDir, VOICE_JOB_LOCK_MS: '2000' });
+
+  beforeAll(async () => {
+    storageDir = mkdtempSync(join(tmpdir(), 'pigeon-voice-store-'));
+    workDir = mkdtempSync(join(tmpdir(), 'pigeon-voice-kill-'));
+    server = await startServer(env());
+    worker = await startServer(env(), 'worker.js');
+    db = new Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    redis = new Redis(TEST_REDIS_URL);
+  });
+  afterAll(async () => {
+    await Promise.all([server.stop(), worker.stop()]);
+    await db.end();
+    redis.disconnect();
+    rmSync(storageDir, { recursive: true, force: true });
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('kill -9 of the worker mid-transcode: the job completes after restart with one ready event', async () => {
+    const api = new Api(server.url);
+    const team = await createWorkspace(api);
+    // Four minutes of tone: long enough that the kill lands while ffmpeg is still working.
+    const path = join(workDir, 'long.ogg');
+    execFileSync(FFMPEG, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=300:duration=240', '-ac', '1', '-c:a', 'libopus', '-b:a', '24k', path]);
+    const form = new FormData();
+    form.append('clientMsgId', randomUUID());
+    form.append('file', new Blob([readFileSync(path)], { type: 'audio/ogg' }), 'long.ogg');
+    const response = await fetch(`${server.url}/api/workspaces/${team.id}/channels/${team.generalId}/voice`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${team.owner.accessToken}` },
+      body: form,
+    });
+    expect(response.status).toBe(202);
+    const message = (await response.json()) as { id: string; voice: { id: string } };
+    const voiceId = message.voice.id;
+
+    await waitFor(() => activeJobs.includes(voiceId), 20_000, 'the transcode job to start');
+    const status = await db.query('SELECT status FROM voice_clips WHERE id = $1', [voiceId]);
+    expect(status.rows[0].status).toBe('processing');
+    await worker.crash();
+
+    worker = await startServer(env(), 'worker.js');
+    await waitFor(() => readyStatus === 'ready', 90_000, 'ready after the restart');
+    await sleep(1000);
+    const updates = await db.query(
+      `SELECT data->'voice'->>'status' AS status FROM channel_events
+        WHERE channel_id = $1 AND type = 'message.updated' AND data->>'id' = $2 ORDER BY seq`,
+      [team.generalId, message.id],
+    );
+    expect(updates.rows.map((r: { status: string }) => r.status)).toEqual(['ready']);
+    const seqs = await db.query('SELECT seq FROM channel_events WHERE channel_id = $1 ORDER BY seq', [team.generalId]);
+    expect(seqs.rows.map((r: { seq: string }) => Number(r.seq))).toEqual(seqs.rows.map((_r: unknown, i: number) => i + 1));
+  }, 150_000);
+
+  // Polled state for the waits above.
+  let activeJobs: string[] = [];
+  let readyStatus = '';
+  let poller: NodeJS.Timeout;
+  beforeEach(() => {
+    poller = setInterval(() => {
+      void redis.lrange('bull:voice:active', 0, -1).then((ids) => (activeJobs = ids)).catch(() => undefined);
+      void db
+        .query("SELECT status FROM voice_clips ORDER BY created_at DESC LIMIT 1")
+        .then((r) => (readyStatus = r.rows[0]?.status ?? ''))
+        .catch(() => undefined);
+    }, 50);
+  });
+  afterEach(() => clearInterval(poller));
+});
