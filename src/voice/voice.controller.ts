@@ -14,6 +14,7 @@ import {
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CurrentUserId } from '../auth/current-user.decorator';
 import { Public } from '../auth/public.decorator';
@@ -21,6 +22,7 @@ import { TokenService } from '../auth/token.service';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { UploadVoiceDto, VoiceAudioQueryDto, VoiceDto } from './dto/voice.dto';
 import { parseRange } from './http-range';
+import { LiveVoiceService } from './live-voice.service';
 import { VoiceService } from './voice.service';
 
 @ApiTags('voice')
@@ -33,6 +35,7 @@ import { VoiceService } from './voice.service';
 export class VoiceController {
   constructor(
     private readonly voice: VoiceService,
+    private readonly live: LiveVoiceService,
     private readonly tokens: TokenService,
   ) {}
 
@@ -76,7 +79,10 @@ export class VoiceController {
   @Public()
   @Get('voice/:voiceId/audio')
   @ApiOperation({ summary: 'The audio, with HTTP Range support; bearer auth or the signed voice.url' })
-  @ApiResponse({ status: 200, description: 'The whole audio' })
+  @ApiResponse({
+    status: 200,
+    description: 'The whole audio; while recording, the live recording (chunked) until it ends',
+  })
   @ApiResponse({ status: 206, description: 'The requested byte range' })
   @ApiResponse({ status: 416, description: 'Range not satisfiable' })
   async audio(
@@ -91,6 +97,16 @@ export class VoiceController {
       ? { userId: this.tokens.verifyAccess(bearer).userId }
       : { expires: query.expires, sig: query.sig };
     const source = await this.voice.audio(voiceId, query.format, caller);
+    if ('live' in source) {
+      // Still recording: no length yet, so chunked transfer of every chunk so far and each new one until
+      // the end; a Range header is ignored (the whole recording is served).
+      response.status(200);
+      response.setHeader('Content-Type', source.contentType);
+      response.setHeader('Cache-Control', 'no-store');
+      response.flushHeaders();
+      await pipeline(Readable.from(this.live.follow(source.voiceId)), response).catch(() => response.destroy());
+      return;
+    }
     const range = parseRange(rangeHeader, source.size);
     response.setHeader('Accept-Ranges', 'bytes');
     response.setHeader('Content-Type', source.contentType);

@@ -5,11 +5,17 @@ import { AuthModule } from '../auth/auth.module';
 import { AppConfigService } from '../config/app-config.service';
 import { MessagesModule } from '../messages/messages.module';
 import { QUEUES } from '../queues/queues';
+import { WsAckInterceptor } from '../realtime/ws-ack.interceptor';
+import { LiveVoiceService } from './live-voice.service';
 import { VoiceController } from './voice.controller';
+import { VoiceGateway } from './voice.gateway';
 import { VoiceService } from './voice.service';
 import { LocalVoiceStorage, VoiceStorage } from './voice-storage';
 
-/** Recorded voice messages: upload, audio streaming, and the `voice` object of message views (API and worker). */
+/**
+ * Voice messages, recorded (upload) and live (the `voice:*` socket events), audio streaming, and the `voice`
+ * object of message views (API and worker; the gateway only binds where a socket server runs).
+ */
 @Module({
   imports: [
     AuthModule,
@@ -26,6 +32,9 @@ import { LocalVoiceStorage, VoiceStorage } from './voice-storage';
   controllers: [VoiceController],
   providers: [
     VoiceService,
+    LiveVoiceService,
+    VoiceGateway,
+    WsAckInterceptor,
     {
       provide: VoiceStorage,
       inject: [AppConfigService],

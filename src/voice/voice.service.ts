@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DataSource, EntityManager } from 'typeorm';
@@ -37,6 +37,21 @@ export interface AudioSource {
   size: number;
   read(range?: { start: number; end: number }): Readable;
 }
+
+/** A recording still in progress: its bytes are followed live (LiveVoiceService.follow) until it ends. */
+export interface LiveAudioSource {
+  live: true;
+  voiceId: string;
+  contentType: string;
+}
+
+/** The `voice` queue's job options, shared by uploads and live recordings (job id = voice id). */
+export const TRANSCODE_JOB_OPTIONS: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 2000 },
+  removeOnComplete: 1000,
+  removeOnFail: 5000,
+};
 
 const URL_TTL_SECONDS = 3600;
 const RENDITION_TYPES = { opus: 'audio/ogg; codecs=opus', aac: 'audio/mp4' } as const;
@@ -104,17 +119,7 @@ export class VoiceService implements OnModuleInit {
       if (message.kind !== 'voice') throw AppException.conflict('clientMsgId was already used for another message');
       return message;
     }
-    await this.queue.add(
-      VOICE_TRANSCODE_JOB,
-      { voiceId },
-      {
-        jobId: voiceId,
-        attempts: 3,
-        backoff: { type: 'exponential', delay: 2000 },
-        removeOnComplete: 1000,
-        removeOnFail: 5000,
-      },
-    );
+    await this.queue.add(VOICE_TRANSCODE_JOB, { voiceId }, { jobId: voiceId, ...TRANSCODE_JOB_OPTIONS });
     return message;
   }
 
@@ -131,12 +136,15 @@ export class VoiceService implements OnModuleInit {
     };
   }
 
-  /** The audio to stream: the rendition when ready, else the original bytes. Auth: a user id, or a valid signed URL. */
+  /**
+   * The audio to stream: the rendition when ready, else the original bytes, or the live recording while it
+   * is still `recording`. Auth: a user id, or a valid signed URL.
+   */
   async audio(
     voiceId: string,
     format: 'opus' | 'aac' | undefined,
     caller: { userId: string } | { expires?: string; sig?: string },
-  ): Promise<AudioSource> {
+  ): Promise<AudioSource | LiveAudioSource> {
     let row: VoiceRow;
     if ('userId' in caller) {
       row = await this.visibleRow(caller.userId, voiceId);
@@ -145,6 +153,7 @@ export class VoiceService implements OnModuleInit {
         throw AppException.unauthorized('Invalid or expired audio URL');
       row = await this.row(voiceId);
     }
+    if (row.status === 'recording') return { live: true, voiceId, contentType: row.mime_type ?? 'application/octet-stream' };
     const wanted = format ?? 'opus';
     const renditionKey = row.status === 'ready' ? (wanted === 'opus' ? row.opus_key : row.aac_key) : null;
     const key = renditionKey ?? row.original_key;
