@@ -71,6 +71,36 @@ describe('three API nodes', () => {
     senders.forEach((s) => s.close());
   });
 
+  it('sends into many channels from every node at once keep each channel gap-free (cross-channel group commit)', async () => {
+    const channelIds: string[] = [];
+    for (let c = 0; c < 8; c++) {
+      const created = await api.post(`/api/workspaces/${team.id}/channels`, { name: `mix-${c}-${randomUUID().slice(0, 6)}`, kind: 'public' }, team.owner.accessToken);
+      expect(created.status).toBe(201);
+      channelIds.push(created.body.id);
+    }
+    const senders = await Promise.all(nodes.map((node) => rawSocket(node.url, team.owner.accessToken)));
+    const acks: Ack[] = await Promise.all(
+      Array.from({ length: 240 }, (_, i) =>
+        senders[i % 3].timeout(15_000).emitWithAck('message:send', {
+          channelId: channelIds[(i * 7) % channelIds.length],
+          clientMsgId: `mix-${i}-${randomUUID()}`,
+          body: `m${i}`,
+        }),
+      ),
+    );
+    expect(acks.every((a) => a.ok)).toBe(true);
+    for (const channelId of channelIds) {
+      const head = await headSeq(channelId);
+      const log = await db.query('SELECT seq FROM channel_events WHERE channel_id = $1 ORDER BY seq', [channelId]);
+      expect(log.rows.map((r: { seq: string }) => Number(r.seq))).toEqual(Array.from({ length: head }, (_, i) => i + 1));
+      const ackedSeqs = acks.filter((a) => a.ok && a.data.channelId === channelId).map((a) => a.data.seq as number);
+      expect(new Set(ackedSeqs).size).toBe(ackedSeqs.length);
+      const stored = await db.query('SELECT seq FROM messages WHERE channel_id = $1 ORDER BY seq', [channelId]);
+      expect(stored.rows.map((r: { seq: string }) => Number(r.seq))).toEqual([...ackedSeqs].sort((a, b) => a - b));
+    }
+    senders.forEach((s) => s.close());
+  });
+
   it('removal through node 1 stops delivery on node 3 before the call answers (guarantee 6)', async () => {
     const member = await addMember(api, team, 'removed');
     const socket = await rawSocket(nodes[2].url, member.accessToken);

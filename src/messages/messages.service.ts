@@ -42,6 +42,49 @@ export interface MessageDecorator {
 }
 
 const MAX_BATCH = 200;
+/** Concurrent writes per process; each holds one pooled connection. */
+const MAX_IN_FLIGHT = 4;
+
+interface PgClient {
+  query<R>(config: string | { name: string; text: string; values: unknown[] }, values?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+/** Runs after the batch's channel rows are locked, so its snapshot sees every committed send. */
+const SEND_TEXT_BATCH_SQL = `
+WITH input AS (
+  SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::uuid[]) WITH ORDINALITY
+    AS u(channel_id, author_id, client_msg_id, topic_id, kind, body, reply_to_id, ord)
+), existing AS (
+  SELECT m.* FROM messages m
+    JOIN input i ON m.author_id = i.author_id AND m.channel_id = i.channel_id AND m.client_msg_id = i.client_msg_id
+), fresh AS (
+  SELECT i.*, row_number() OVER (PARTITION BY i.channel_id ORDER BY i.ord) AS rn FROM input i
+   WHERE NOT EXISTS (SELECT 1 FROM existing e
+                      WHERE e.author_id = i.author_id AND e.channel_id = i.channel_id AND e.client_msg_id = i.client_msg_id)
+), counts AS (
+  SELECT channel_id, count(*) AS n FROM fresh GROUP BY channel_id
+), bumped AS (
+  UPDATE channels c SET head_seq = c.head_seq + k.n FROM counts k WHERE c.id = k.channel_id
+  RETURNING c.id, c.workspace_id, c.head_seq - k.n AS base
+), inserted AS (
+  INSERT INTO messages (workspace_id, channel_id, topic_id, seq, author_id, client_msg_id, kind, body, reply_to_id, created_at)
+  SELECT b.workspace_id, f.channel_id, f.topic_id, b.base + f.rn, f.author_id, f.client_msg_id, f.kind, f.body, f.reply_to_id, $1::timestamptz
+    FROM fresh f JOIN bumped b ON b.id = f.channel_id
+  RETURNING *
+), logged AS (
+  INSERT INTO channel_events (channel_id, seq, workspace_id, type, data, at)
+  SELECT m.channel_id, m.seq, m.workspace_id, 'message.created', jsonb_build_object(
+           'id', m.id, 'workspaceId', m.workspace_id, 'channelId', m.channel_id, 'topicId', m.topic_id,
+           'seq', m.seq, 'authorId', m.author_id, 'clientMsgId', m.client_msg_id, 'kind', m.kind,
+           'body', m.body, 'replyToId', m.reply_to_id, 'createdAt', $9::text, 'editedAt', NULL,
+           'deletedAt', NULL, 'reactions', '[]'::jsonb, 'voice', NULL), $1::timestamptz
+    FROM inserted m
+), touched AS (
+  UPDATE topics SET last_activity_at = $1::timestamptz WHERE id IN (SELECT topic_id FROM fresh WHERE topic_id IS NOT NULL)
+)
+SELECT true AS is_new, inserted.* FROM inserted
+UNION ALL
+SELECT false AS is_new, existing.* FROM existing`;
 
 /**
  * Every durable change of a channel goes through here: it appends the channel event in the same
@@ -52,7 +95,11 @@ const MAX_BATCH = 200;
 @Injectable()
 export class MessagesService {
   private readonly logger = new Logger(MessagesService.name);
+  /** Per channel, the text sends waiting for a write, in arrival order. */
   private readonly queues = new Map<string, PendingSend[]>();
+  /** Channels with a write in flight on this node. */
+  private readonly busy = new Set<string>();
+  private inFlight = 0;
   private decorator: MessageDecorator | null = null;
 
   constructor(
@@ -73,125 +120,138 @@ export class MessagesService {
     if (input.topicId || input.replyToId) await this.checkReferences(input);
     return new Promise<SendResult>((resolve, reject) => {
       const pending: PendingSend = { authorId, workspaceId: access.workspaceId, input, resolve, reject };
-      const queue = this.queues.get(input.channelId);
-      if (queue) {
-        queue.push(pending);
+      if (input.onCreated) {
+        // A send with an in-transaction hook (voice) takes the transactional path on its own.
+        this.commitBatch(input.channelId, [pending]).then(({ results, events }) => {
+          resolve(results[0]);
+          this.fanout.publishEvents(events);
+        }, reject);
         return;
       }
-      this.queues.set(input.channelId, [pending]);
-      void this.drain(input.channelId);
+      const queue = this.queues.get(input.channelId);
+      if (queue) queue.push(pending);
+      else this.queues.set(input.channelId, [pending]);
+      this.pump();
     });
   }
 
-  private async drain(channelId: string): Promise<void> {
-    const queue = this.queues.get(channelId);
-    while (queue && queue.length > 0) {
-      const batch = queue.splice(0, MAX_BATCH);
-      this.metrics.commitBatchSize.observe(batch.length);
-      try {
-        const { results, events } = batch.some((p) => p.input.onCreated)
-          ? await this.commitBatch(channelId, batch)
-          : await this.commitTextBatch(channelId, batch);
-        batch.forEach((p, i) => p.resolve(results[i]));
-        this.fanout.publishEvents(events);
-      } catch (error) {
-        if (batch.length === 1) {
-          batch[0].reject(error);
-        } else {
-          // One bad row must not fail its neighbours: retry them one by one.
-          for (const pending of batch) {
-            try {
-              const { results, events } = await this.commitBatch(channelId, [pending]);
-              pending.resolve(results[0]);
-              this.fanout.publishEvents(events);
-            } catch (single) {
-              pending.reject(single);
-            }
-          }
+  /**
+   * Starts writes while fewer than MAX_IN_FLIGHT run. Each write takes the queued sends of every
+   * channel that has no write in flight (up to MAX_BATCH): sends that queued while earlier writes
+   * ran share one transaction across channels (group commit), and a channel is in at most one
+   * write at a time, so its sends get seqs in their arrival order on this node.
+   */
+  private pump(): void {
+    while (this.inFlight < MAX_IN_FLIGHT) {
+      const batch: PendingSend[] = [];
+      const channelIds: string[] = [];
+      for (const [channelId, queue] of this.queues) {
+        if (this.busy.has(channelId)) continue;
+        batch.push(...queue.splice(0, MAX_BATCH - batch.length));
+        channelIds.push(channelId);
+        if (queue.length === 0) this.queues.delete(channelId);
+        if (batch.length >= MAX_BATCH) break;
+      }
+      if (batch.length === 0) return;
+      channelIds.forEach((id) => this.busy.add(id));
+      this.inFlight++;
+      void this.write(batch).finally(() => {
+        channelIds.forEach((id) => this.busy.delete(id));
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async write(batch: PendingSend[]): Promise<void> {
+    this.metrics.commitBatchSize.observe(batch.length);
+    try {
+      const { results, events } = await this.commitTextBatch(batch);
+      batch.forEach((p, i) => p.resolve(results[i]));
+      this.fanout.publishEvents(events);
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0].reject(error);
+        return;
+      }
+      // One bad row must not fail its neighbours: retry them one by one on the transactional path.
+      for (const pending of batch) {
+        try {
+          const { results, events } = await this.commitBatch(pending.input.channelId, [pending]);
+          pending.resolve(results[0]);
+          this.fanout.publishEvents(events);
+        } catch (single) {
+          pending.reject(single);
         }
       }
     }
-    this.queues.delete(channelId);
   }
 
   /**
-   * The hot path: one SQL statement, so one round trip and one implicit transaction for the whole
-   * batch. Its UPDATE of the channel row takes the head lock exactly like lockChannelHead (a
-   * concurrent writer waits, then reads the committed head), seqs are head+1..head+n for the new
-   * messages, and their message.created events are written by the same statement. A clientMsgId
-   * committed by another node while this statement waited for the lock trips the unique index;
-   * the caller then retries each send on the transactional path, which finds it.
+   * The hot path, for text sends of any number of channels: one transaction of four round trips.
+   * It locks the channel rows in id order (SELECT ... FOR UPDATE, so writers of the same channels on
+   * any node wait their turn and never deadlock), then one prepared statement, whose snapshot is
+   * taken after the locks, finds the clientMsgIds that already exist, advances each channel's head by
+   * its number of new messages, inserts them with seqs head+1..head+n and their message.created
+   * events, and touches their topics. See docs/ARCHITECTURE.md.
    */
-  private async commitTextBatch(
-    channelId: string,
-    batch: PendingSend[],
-  ): Promise<{ results: SendResult[]; events: EventEnvelope[] }> {
-    const keyOf = (authorId: string, clientMsgId: string) => `${authorId}\u0000${clientMsgId}`;
-    // The first send of each (author, clientMsgId) in arrival order; later copies get its message.
+  private async commitTextBatch(batch: PendingSend[]): Promise<{ results: SendResult[]; events: EventEnvelope[] }> {
+    const keyOf = (channelId: string, authorId: string, clientMsgId: string) => `${channelId}\u0000${authorId}\u0000${clientMsgId}`;
+    // The first send of each (channel, author, clientMsgId) in arrival order; later copies get its message.
     const firstByKey = new Map<string, PendingSend>();
     for (const pending of batch) {
-      const key = keyOf(pending.authorId, pending.input.clientMsgId);
+      const key = keyOf(pending.input.channelId, pending.authorId, pending.input.clientMsgId);
       if (!firstByKey.has(key)) firstByKey.set(key, pending);
     }
     const firsts = [...firstByKey.values()];
+    const channelIds = [...new Set(firsts.map((p) => p.input.channelId))].sort();
     const createdAt = new Date().toISOString();
-    const rows: (MessageRow & { is_new: boolean })[] = await this.dataSource.query(
-      `WITH input AS (
-         SELECT * FROM unnest($3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::uuid[]) WITH ORDINALITY
-           AS u(author_id, client_msg_id, topic_id, kind, body, reply_to_id, ord)
-       ), existing AS (
-         SELECT m.* FROM messages m JOIN input i ON m.author_id = i.author_id AND m.client_msg_id = i.client_msg_id
-          WHERE m.channel_id = $1
-       ), fresh AS (
-         SELECT i.*, row_number() OVER (ORDER BY i.ord) AS rn FROM input i
-          WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.author_id = i.author_id AND e.client_msg_id = i.client_msg_id)
-       ), bumped AS (
-         UPDATE channels SET head_seq = head_seq + (SELECT count(*) FROM fresh) WHERE id = $1
-         RETURNING workspace_id, head_seq - (SELECT count(*) FROM fresh) AS base
-       ), inserted AS (
-         INSERT INTO messages (workspace_id, channel_id, topic_id, seq, author_id, client_msg_id, kind, body, reply_to_id, created_at)
-         SELECT b.workspace_id, $1, f.topic_id, b.base + f.rn, f.author_id, f.client_msg_id, f.kind, f.body, f.reply_to_id, $2
-           FROM fresh f CROSS JOIN bumped b
-         RETURNING *
-       ), logged AS (
-         INSERT INTO channel_events (channel_id, seq, workspace_id, type, data, at)
-         SELECT $1, m.seq, m.workspace_id, 'message.created', jsonb_build_object(
-                  'id', m.id, 'workspaceId', m.workspace_id, 'channelId', m.channel_id, 'topicId', m.topic_id,
-                  'seq', m.seq, 'authorId', m.author_id, 'clientMsgId', m.client_msg_id, 'kind', m.kind,
-                  'body', m.body, 'replyToId', m.reply_to_id, 'createdAt', $9::text, 'editedAt', NULL,
-                  'deletedAt', NULL, 'reactions', '[]'::jsonb, 'voice', NULL), $2
-           FROM inserted m
-       ), touched AS (
-         UPDATE topics SET last_activity_at = $2 WHERE id IN (SELECT topic_id FROM fresh WHERE topic_id IS NOT NULL)
-       )
-       SELECT true AS is_new, inserted.* FROM inserted
-       UNION ALL
-       SELECT false AS is_new, existing.* FROM existing`,
-      [
-        channelId,
-        createdAt,
-        firsts.map((p) => p.authorId),
-        firsts.map((p) => p.input.clientMsgId),
-        firsts.map((p) => p.input.topicId ?? null),
-        firsts.map((p) => p.input.kind ?? 'text'),
-        firsts.map((p) => p.input.body),
-        firsts.map((p) => p.input.replyToId ?? null),
-        createdAt,
-      ],
-    );
+    const runner = this.dataSource.createQueryRunner();
+    const client = (await runner.connect()) as PgClient;
+    let rows: (MessageRow & { is_new: boolean })[];
+    try {
+      await client.query('BEGIN');
+      try {
+        await client.query('SELECT id FROM channels WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [channelIds]);
+        const result = await client.query<MessageRow & { is_new: boolean }>({
+          name: 'pigeon_send_text_batch',
+          text: SEND_TEXT_BATCH_SQL,
+          values: [
+            createdAt,
+            firsts.map((p) => p.input.channelId),
+            firsts.map((p) => p.authorId),
+            firsts.map((p) => p.input.clientMsgId),
+            firsts.map((p) => p.input.topicId ?? null),
+            firsts.map((p) => p.input.kind ?? 'text'),
+            firsts.map((p) => p.input.body),
+            firsts.map((p) => p.input.replyToId ?? null),
+            createdAt,
+          ],
+        });
+        await client.query('COMMIT');
+        rows = result.rows;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
     const views = new Map<string, MessageView>();
     const events: EventEnvelope[] = [];
-    const fresh = rows.filter((r) => r.is_new).sort((a, b) => Number(a.seq) - Number(b.seq));
+    const fresh = rows
+      .filter((r) => r.is_new)
+      .sort((a, b) => (a.channel_id === b.channel_id ? Number(a.seq) - Number(b.seq) : a.channel_id < b.channel_id ? -1 : 1));
     for (const row of fresh) {
       const view = toMessageView(row);
-      views.set(keyOf(row.author_id, row.client_msg_id), view);
-      events.push({ workspaceId: row.workspace_id, channelId, seq: view.seq, type: 'message.created', at: createdAt, data: view });
+      views.set(keyOf(row.channel_id, row.author_id, row.client_msg_id), view);
+      events.push({ workspaceId: row.workspace_id, channelId: row.channel_id, seq: view.seq, type: 'message.created', at: createdAt, data: view });
     }
     const freshIds = new Set(fresh.map((r) => r.id));
     const existing = rows.filter((r) => !r.is_new);
-    for (const view of await this.decorate(existing)) views.set(keyOf(view.authorId, view.clientMsgId), view);
+    for (const view of await this.decorate(existing)) views.set(keyOf(view.channelId, view.authorId, view.clientMsgId), view);
     const results = batch.map((pending) => {
-      const key = keyOf(pending.authorId, pending.input.clientMsgId);
+      const key = keyOf(pending.input.channelId, pending.authorId, pending.input.clientMsgId);
       const message = views.get(key);
       if (!message) throw AppException.notFound('Channel');
       return { message, created: firstByKey.get(key) === pending && freshIds.has(message.id) };
