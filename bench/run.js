@@ -1,9 +1,8 @@
 'use strict';
 /**
  * Benchmark entry: `npm run bench [-- SCENARIO] [--option=value ...]` (npm builds dist/ first).
- * Scenarios live in bench/scenarios/. Options (fanout): --members=1000 --senders=10 --load-procs=3
- * --nodes=1 --client=sdk|raw --step-sec=5 --grace-sec=3 --budget-sec=300 --targets=baseline,pigeon
- * --cpu-prof (profile api-0 during one extra step) --no-doc (do not touch docs/BENCHMARKS.md)
+ * Scenarios live in bench/scenarios/ (fanout, throughput, history, storm, connections); each one's
+ * options are its DEFAULTS (kebab-case on the command line). --no-doc leaves docs/BENCHMARKS.md alone.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -11,7 +10,13 @@ const { spawnSync } = require('node:child_process');
 const { ROOT, hookCleanup, liveChildren } = require('./lib/procs');
 const { machine, table, writeResult, updateDoc } = require('./lib/report');
 
-const SCENARIOS = { fanout: './scenarios/fanout' };
+const SCENARIOS = {
+  fanout: './scenarios/fanout',
+  throughput: './scenarios/throughput',
+  history: './scenarios/history',
+  storm: './scenarios/storm',
+  connections: './scenarios/connections',
+};
 const HARD_LIMIT_MS = 30 * 60_000; // whatever happens, the harness ends
 
 function parseArgs(argv) {
@@ -74,6 +79,13 @@ async function main() {
   log('NOTE: the servers under test, the load generator, Postgres and Redis all share these same cores.');
   const started = Date.now();
   const scenario = require(SCENARIOS[args.scenario]);
+  // An option the scenario does not know is a typo or an obsolete flag (e.g. the removed --ws-workarounds): refuse it.
+  const known = new Set([...Object.keys(scenario.DEFAULTS ?? {}), 'notes']);
+  const unknown = Object.keys(args.options).filter((k) => !known.has(k));
+  if (unknown.length) {
+    const kebab = (k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new Error(`unknown option(s) for ${args.scenario}: ${unknown.map(kebab).join(' ')}; known: ${[...known].map(kebab).join(' ')}`);
+  }
   const result = await scenario.run(args.options, { log, argvText });
   const after = machine();
   result.machine = { ...after, date: before.date, loadavgBefore: before.loadavg };
@@ -83,17 +95,16 @@ async function main() {
   const file = writeResult(result);
   const { text } = table(result);
   log(`\n${text}\n`);
-  log(`deliveries/s at p99 <= ${result.config.p99LimitMs} ms; target: Pigeon >= 0.85 × baseline. Server and load share the same ${after.nproc} cores.`);
+  if (result.doc) for (const line of result.doc.summaryLines ?? []) log(line);
+  else log(`deliveries/s at p99 <= ${result.config.p99LimitMs} ms; target: Pigeon >= 0.85 × baseline.`);
+  log(`Server and load generators share the same ${after.nproc} cores (Postgres and Redis too).`);
   log(`load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (other work on the machine is noise)`);
   log(`result: ${path.relative(ROOT, file)} (${result.elapsedSec} s)`);
   if (args.doc) {
     const notes = [];
-    if (result.config.wsWorkarounds) {
-      notes.push('**Run with `--ws-workarounds`**: the API had `bench/lib/ws-workarounds.js` preloaded, because at the time of the run every socket event failed (global JwtAuthGuard throws on ws contexts; global ValidationPipe + PayloadPipe answer VALIDATION to every payload); see that file. The patches add no per-delivery work.');
-    }
     if (args.options.notes) notes.push(String(args.options.notes));
     notes.push(`Load average (1/5/15 min) before the run ${before.loadavg.join(' / ')}, after ${after.loadavg.join(' / ')}; other engineers' test runs may have shared the machine (noise).`);
-    for (const [name, t] of Object.entries(result.results)) if (t && t.truncated) notes.push(`${name}: search cut short (${t.truncated}).`);
+    for (const [name, t] of Object.entries(result.results ?? {})) if (t && t.truncated) notes.push(`${name}: search cut short (${t.truncated}).`);
     const doc = updateDoc(result, { command, notes, resultFile: file });
     log(`updated ${path.relative(ROOT, doc)}`);
   }

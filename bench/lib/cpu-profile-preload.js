@@ -3,7 +3,7 @@
  * Preloaded into an API process (`node -r bench/lib/cpu-profile-preload.js dist/main.js`) when the
  * bench runs with --cpu-prof. Lets the harness profile exactly one step over IPC, which
  * `node --cpu-prof` cannot (it writes only on a clean exit, and Nest re-raises SIGTERM):
- *   {type:'bench:profile-start'} -> {type:'bench:profile-started'}
+ *   {type:'bench:profile-start', intervalUs?} -> {type:'bench:profile-started'}   (sampling every 200 µs by default)
  *   {type:'bench:profile-stop', file} -> {type:'bench:profile-written', file}
  */
 const inspector = require('node:inspector');
@@ -19,7 +19,7 @@ process.on('message', (message) => {
     session = new inspector.Session();
     session.connect();
     post('Profiler.enable')
-      .then(() => post('Profiler.setSamplingInterval', { interval: 200 }))
+      .then(() => post('Profiler.setSamplingInterval', { interval: Number(message.intervalUs) || 200 }))
       .then(() => post('Profiler.start'))
       .then(() => process.send({ type: 'bench:profile-started' }))
       .catch((error) => process.send({ type: 'bench:profile-error', error: String(error) }));

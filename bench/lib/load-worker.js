@@ -73,10 +73,20 @@ function makeSdkClient(url, spec) {
     requestTimeoutMs: 10_000,
     readyTimeoutMs: 60_000,
     // The baseline takes its rooms from the handshake; Pigeon ignores the extra field.
-    ioOptions: { forceNew: true, ...(spec.auth ? { auth: spec.auth } : {}) },
+    ioOptions: { forceNew: true, ...(spec.auth ? { auth: spec.auth } : {}), ...(spec.localAddress ? { localAddress: spec.localAddress } : {}) },
+  });
+  // storm: the seqs this client delivered for its channel after `mark`, checked for holes/repeats.
+  const track = { channelId: spec.channelId ?? null, prev: null, delivered: 0, violations: 0, resyncedAt: null, reconnected: false };
+  client.on('reconnect', () => {
+    track.reconnected = true; // a `ready` after the first one
   });
   client.on('event', (event) => {
     if (event.type === 'message.created') onMessageCreated(event.data && event.data.body);
+    if (track.prev !== null && event.channelId === track.channelId) {
+      if (event.seq !== track.prev + 1) track.violations++;
+      track.prev = event.seq;
+      track.delivered++;
+    }
   });
   client.on('disconnect', () => counters.disconnects++);
   client.on('gap', () => counters.gaps++);
@@ -85,6 +95,8 @@ function makeSdkClient(url, spec) {
     connect: () => client.connect(),
     send: (payload) => client.send(payload, { maxAttempts: 1, attemptTimeoutMs: 10_000, deadlineMs: 12_000 }),
     close: () => client.disconnect(),
+    sdk: client,
+    track,
   };
 }
 
@@ -96,6 +108,8 @@ function makeRawClient(url, spec) {
     reconnection: false,
     autoConnect: false,
     auth: spec.auth ?? { token: spec.token },
+    // connections: spread sockets over 127.0.0.x source addresses (loopback only).
+    ...(spec.localAddress ? { localAddress: spec.localAddress } : {}),
   });
   socket.on('event', (event) => {
     if (event && event.type === 'message.created') onMessageCreated(event.data && event.data.body);
@@ -136,13 +150,14 @@ async function connectAll(msg) {
   const failures = {};
   const started = Date.now();
   const deadline = started + 180_000;
+  const deadline2 = msg.deadlineMs ? started + msg.deadlineMs : deadline;
   async function lane() {
-    while (next < specs.length && Date.now() < deadline) {
-      const spec = specs[next++];
+    while (next < specs.length && Date.now() < Math.min(deadline, deadline2)) {
+      const spec = msg.localAddress ? { ...specs[next++], localAddress: msg.localAddress } : specs[next++];
       const client = make(msg.url, spec);
       try {
         await client.connect();
-        clients.push({ ...client, sender: !!spec.sender, senderIndex: spec.senderIndex });
+        clients.push({ ...client, sender: !!spec.sender, senderIndex: spec.senderIndex, channelId: spec.channelId ?? null });
         ok++;
       } catch (error) {
         const key = String((error && (error.code || error.message)) || error).slice(0, 80);
@@ -193,7 +208,7 @@ function runStep(msg) {
           const clientMsgId = `b${msg.step}-${workerId}-${p.client.senderIndex}-${p.i}`;
           result.attempted++;
           const promise = p.client
-            .send({ channelId, body, clientMsgId })
+            .send({ channelId: p.client.channelId ?? channelId, body, clientMsgId })
             .then(
               () => {
                 result.acked++;
@@ -219,8 +234,84 @@ function runStep(msg) {
   });
 }
 
+/** storm: start checking each SDK client's channel seqs from where it is now. */
+function mark() {
+  for (const c of clients) {
+    if (!c.track) continue;
+    c.track.prev = c.sdk.lastSeq(c.track.channelId) ?? 0;
+    c.track.delivered = 0;
+    c.track.violations = 0;
+    c.track.resyncedAt = null;
+    c.track.reconnected = false;
+  }
+  return { marked: clients.length, positions: clients.slice(0, 3).map((c) => c.track && c.track.prev) };
+}
+
+/**
+ * storm: polls every 50 ms until every client is ready again and delivered up to its channel's head
+ * (heads: {channelId: seq}), or the deadline. Times are ms since `t0` (epoch ms, e.g. the kill).
+ */
+function watch(msg) {
+  const { Histogram: H } = require('./histogram');
+  const deadline = Date.now() + msg.timeoutMs;
+  return new Promise((resolve) => {
+    let allReadyAt = null;
+    const poll = () => {
+      const t = Date.now();
+      let ready = 0;
+      let resynced = 0;
+      for (const c of clients) {
+        if (!c.track) continue;
+        const isReady = c.sdk.isReady && c.track.reconnected; // ready again after the drop
+        if (isReady) ready++;
+        const head = msg.heads[c.track.channelId] ?? 0;
+        if (c.track.resyncedAt === null && isReady && (c.sdk.lastSeq(c.track.channelId) ?? 0) >= head) c.track.resyncedAt = t;
+        if (c.track.resyncedAt !== null) resynced++;
+      }
+      if (allReadyAt === null && ready === clients.length) allReadyAt = t;
+      if (resynced === clients.length || t > deadline) {
+        const hist = new H();
+        let delivered = 0;
+        let violations = 0;
+        let wrongCount = 0;
+        for (const c of clients) {
+          if (c.track.resyncedAt !== null) hist.add(c.track.resyncedAt - msg.t0);
+          delivered += c.track.delivered;
+          violations += c.track.violations;
+          const expected = (msg.heads[c.track.channelId] ?? 0) - (msg.before?.[c.track.channelId] ?? 0);
+          if (c.track.resyncedAt !== null && c.track.delivered !== expected) wrongCount++;
+        }
+        const times = clients.map((c) => c.track.resyncedAt).filter((x) => x !== null);
+        resolve({
+          total: clients.length,
+          ready,
+          resynced,
+          allReadyMs: allReadyAt === null ? null : allReadyAt - msg.t0,
+          lastResyncedMs: times.length ? Math.max(...times) - msg.t0 : null,
+          firstResyncedMs: times.length ? Math.min(...times) - msg.t0 : null,
+          hist: hist.toJSON(),
+          delivered,
+          seqViolations: violations,
+          wrongDeliveryCount: wrongCount,
+          errors: { ...counters.errors },
+          disconnects: counters.disconnects,
+        });
+        return;
+      }
+      setTimeout(poll, 50);
+    };
+    poll();
+  });
+}
+
 async function handle(msg) {
   switch (msg.cmd) {
+    case 'mark':
+      return mark();
+    case 'watch':
+      return watch(msg);
+    case 'clientCount':
+      return { clients: clients.length, memoryRssKb: Math.round(process.memoryUsage().rss / 1024) };
     case 'connect':
       return connectAll(msg);
     case 'step':

@@ -65,7 +65,7 @@ class LoadPool {
    * Spreads `specs` ({token, auth?, sender?, senderIndex?}) over the workers; `urls` (one per server
    * node) are assigned round-robin per client, so with N nodes each node holds 1/N of the sockets.
    */
-  async connect({ urls, channelId, specs, kind, concurrency = 20 }) {
+  async connect({ urls, channelId, specs, kind, concurrency = 20, localAddressOf = null, deadlineMs = 0 }) {
     const perWorker = this.workers.map(() => []);
     specs.forEach((spec, i) => perWorker[i % this.workers.length].push({ ...spec, url: urls[i % urls.length] }));
     const results = await Promise.all(
@@ -78,7 +78,8 @@ class LoadPool {
         }
         const parts = [];
         for (const [url, clients] of byUrl) {
-          parts.push(await w.call('connect', { url, channelId, clients, kind, concurrency }, 200_000));
+          const localAddress = localAddressOf ? localAddressOf(i) : undefined;
+          parts.push(await w.call('connect', { url, channelId, clients, kind, concurrency, localAddress, deadlineMs }, 200_000));
         }
         return parts;
       }),
@@ -129,6 +130,37 @@ class LoadPool {
       for (const [k, v] of Object.entries(p.counters.errors)) counters.errors[k] = (counters.errors[k] ?? 0) + v;
     }
     return { received, hist, counters };
+  }
+
+  /** storm: every worker starts checking its SDK clients' seqs from their current position. */
+  async mark() {
+    return Promise.all(this.workers.map((w) => w.call('mark', {}, 20_000)));
+  }
+
+  /** storm: waits until every client is ready and at `heads` (or timeoutMs); merged per-client resync times. */
+  async watch({ heads, before, t0, timeoutMs }) {
+    const parts = await Promise.all(this.workers.map((w) => w.call('watch', { heads, before, t0, timeoutMs }, timeoutMs + 30_000)));
+    const hist = new Histogram();
+    const out = { total: 0, ready: 0, resynced: 0, delivered: 0, seqViolations: 0, wrongDeliveryCount: 0, disconnects: 0, errors: {} };
+    for (const p of parts) {
+      for (const k of Object.keys(out)) if (typeof out[k] === 'number') out[k] += p[k];
+      for (const [k, v] of Object.entries(p.errors)) out.errors[k] = (out.errors[k] ?? 0) + v;
+      hist.merge(p.hist);
+    }
+    const times = (key, pick) => {
+      const v = parts.map((p) => p[key]).filter((x) => x !== null);
+      return v.length === parts.length ? pick(...v) : null; // null: some worker never got there
+    };
+    out.allReadyMs = times('allReadyMs', Math.max);
+    out.lastResyncedMs = times('lastResyncedMs', Math.max);
+    out.firstResyncedMs = parts.map((p) => p.firstResyncedMs).filter((x) => x !== null).reduce((a, b) => Math.min(a, b), Infinity);
+    if (out.firstResyncedMs === Infinity) out.firstResyncedMs = null;
+    out.resyncTimes = hist.summary();
+    return out;
+  }
+
+  async clientCounts() {
+    return Promise.all(this.workers.map((w) => w.call('clientCount', {}, 10_000)));
   }
 
   async close() {

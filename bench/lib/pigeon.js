@@ -194,4 +194,4 @@ async function setupWorkspace(baseUrl, count, { concurrency = 8, log = () => und
   return { workspaceId: workspace.id, channelId: general.id, users };
 }
 
-module.exports = { BENCH_DATABASE_URL, BENCH_REDIS_URL, freshDatabase, startApiNodes, stopAll, setupWorkspace, request, assertLoopback };
+module.exports = { BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_JWT_SECRET, freshDatabase, startApiNodes, stopAll, setupWorkspace, request, assertLoopback };

@@ -31,7 +31,16 @@ function machine() {
 const fmt = (n) => (n === null || n === undefined ? 'n/a' : Number(n).toLocaleString('en-US'));
 const lat = (s) => (s ? `${s.p50Ms ?? 'n/a'} / ${s.p99Ms ?? 'n/a'} ms` : 'n/a');
 
+function renderTable(head, rows) {
+  const md = [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ');
+  const text = [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  return { md, text };
+}
+
 function table(result) {
+  if (result.doc) return renderTable(result.doc.head, result.doc.rows);
   const { pigeon, baseline, ratio } = result.summary;
   const head = ['scenario', 'Pigeon deliveries/s', 'baseline deliveries/s', 'ratio (target >= 0.85)', 'Pigeon p50 / p99', 'baseline p50 / p99'];
   const row = [
@@ -76,10 +85,46 @@ figure here comes from a real run on the machine named in its section; each sect
 by the next run of the same scenario. Raw results are also written to \`bench/results/\`.
 `;
 
+/** The section of a scenario that describes itself in `result.doc` ({what[], metric, target, head, rows, extraMd, raw}). */
+function genericSection(result, { command, notes, resultFile }) {
+  const m = result.machine;
+  const d = result.doc;
+  const { md } = table(result);
+  return [
+    `## ${result.scenario}`,
+    '',
+    `- Date: \`${m.date}\``,
+    `- Machine: \`nproc\` = ${m.nproc}, ${m.cpu}, Node ${m.node}, ${m.platform}`,
+    '- `free -g`:',
+    '',
+    '```',
+    m.freeG,
+    '```',
+    '',
+    `- Command: \`${command}\``,
+    ...d.what.map((w) => `- ${w}`),
+    `- Metric: ${result.metric}.`,
+    `- **Server and load generators share the same ${m.nproc} cores** (and Postgres/Redis run there too), so every figure is a lower bound for the server.`,
+    ...notes.map((n) => `- ${n}`),
+    `- Target (issue): ${d.target}`,
+    '',
+    md,
+    '',
+    d.extraMd || '',
+    '',
+    `Raw result (full file: \`${path.relative(ROOT, resultFile)}\`):`,
+    '',
+    '```json',
+    JSON.stringify({ scenario: result.scenario, summary: result.summary, config: result.config, ...(d.raw || {}), machine: { nproc: m.nproc, cpu: m.cpu, node: m.node, loadavgBefore: m.loadavgBefore, loadavgAfter: m.loadavg }, elapsedSec: result.elapsedSec }, null, 1),
+    '```',
+  ].join('\n');
+}
+
 /** Replaces (or appends) the scenario's section between markers in docs/BENCHMARKS.md. */
 function updateDoc(result, { command, notes = [], resultFile }) {
   const start = `<!-- bench:${result.scenario}:start -->`;
   const end = `<!-- bench:${result.scenario}:end -->`;
+  if (result.doc) return writeSection(start, end, `${start}\n${genericSection(result, { command, notes, resultFile })}\n${end}`);
   const { md } = table(result);
   const m = result.machine;
   const cfg = result.config;
@@ -134,6 +179,10 @@ function updateDoc(result, { command, notes = [], resultFile }) {
     end,
   ].join('\n');
 
+  return writeSection(start, end, section);
+}
+
+function writeSection(start, end, section) {
   let doc = fs.existsSync(DOC) ? fs.readFileSync(DOC, 'utf8') : HEADER;
   const a = doc.indexOf(start);
   const b = doc.indexOf(end);
@@ -170,4 +219,4 @@ function slim(target) {
   };
 }
 
-module.exports = { machine, table, writeResult, updateDoc };
+module.exports = { machine, table, renderTable, writeResult, updateDoc };

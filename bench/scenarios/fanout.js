@@ -29,7 +29,6 @@ const DEFAULTS = {
   p99LimitMs: 100,
   targets: 'baseline,pigeon',
   cpuProf: false,
-  wsWorkarounds: false,
 };
 
 function searchOptions(cfg, receivers, budgetMs) {
@@ -115,10 +114,6 @@ async function run(cfgIn, { log, argvText }) {
         await freshDatabase();
         const execArgv = [];
         if (cfg.cpuProf) execArgv.push('-r', path.join(ROOT, 'bench', 'lib', 'cpu-profile-preload.js'));
-        if (cfg.wsWorkarounds) {
-          log('  NOTE: --ws-workarounds: the API runs with bench/lib/ws-workarounds.js preloaded (see that file)');
-          execArgv.push('-r', path.join(ROOT, 'bench', 'lib', 'ws-workarounds.js'));
-        }
         const nodes = await startApiNodes(cfg.nodes, { redisUrl: redis.url, execArgv });
         try {
           log(`  registering ${cfg.members} users (argon2, 8 at a time) and joining them to one workspace`);
