@@ -101,6 +101,26 @@ describe('three API nodes', () => {
     senders.forEach((s) => s.close());
   });
 
+  it('the same clientMsgId sent through every node at once is stored once and acked with one message (guarantee 5)', async () => {
+    const senders = await Promise.all(nodes.map((node) => rawSocket(node.url, team.owner.accessToken)));
+    for (let round = 0; round < 5; round++) {
+      const clientMsgId = `race-${round}-${randomUUID()}`;
+      const acks: Ack[] = await Promise.all(
+        senders.flatMap((socket) =>
+          [0, 1, 2].map(() => socket.timeout(15_000).emitWithAck('message:send', { channelId: team.generalId, clientMsgId, body: 'once' })),
+        ),
+      );
+      expect(acks.every((a) => a.ok)).toBe(true);
+      expect(new Set(acks.map((a) => a.data.id)).size).toBe(1);
+      const stored = await db.query('SELECT count(*)::int AS n FROM messages WHERE client_msg_id = $1', [clientMsgId]);
+      expect(stored.rows[0].n).toBe(1);
+    }
+    const end = await headSeq(team.generalId);
+    const log = await db.query('SELECT count(*)::int AS n, min(seq) AS lo FROM channel_events WHERE channel_id = $1', [team.generalId]);
+    expect(log.rows[0].n).toBe(end);
+    senders.forEach((s) => s.close());
+  });
+
   it('removal through node 1 stops delivery on node 3 before the call answers (guarantee 6)', async () => {
     const member = await addMember(api, team, 'removed');
     const socket = await rawSocket(nodes[2].url, member.accessToken);

@@ -49,11 +49,13 @@ interface PgClient {
   query<R>(config: string | { name: string; text: string; values: unknown[] }, values?: unknown[]): Promise<{ rows: R[] }>;
 }
 
-/** Runs after the batch's channel rows are locked, so its snapshot sees every committed send. */
+/** The text-send batch statement (see commitTextBatch). */
 const SEND_TEXT_BATCH_SQL = `
 WITH input AS (
   SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::uuid[]) WITH ORDINALITY
     AS u(channel_id, author_id, client_msg_id, topic_id, kind, body, reply_to_id, ord)
+), locked AS (
+  SELECT id FROM channels WHERE id IN (SELECT channel_id FROM input) ORDER BY id FOR UPDATE
 ), existing AS (
   SELECT m.* FROM messages m
     JOIN input i ON m.author_id = i.author_id AND m.channel_id = i.channel_id AND m.client_msg_id = i.client_msg_id
@@ -64,7 +66,9 @@ WITH input AS (
 ), counts AS (
   SELECT channel_id, count(*) AS n FROM fresh GROUP BY channel_id
 ), bumped AS (
-  UPDATE channels c SET head_seq = c.head_seq + k.n FROM counts k WHERE c.id = k.channel_id
+  UPDATE channels c SET head_seq = c.head_seq + k.n
+    FROM (SELECT l.id, n FROM locked l JOIN counts ON counts.channel_id = l.id) k
+   WHERE c.id = k.id
   RETURNING c.id, c.workspace_id, c.head_seq - k.n AS base
 ), inserted AS (
   INSERT INTO messages (workspace_id, channel_id, topic_id, seq, author_id, client_msg_id, kind, body, reply_to_id, created_at)
@@ -169,12 +173,9 @@ export class MessagesService {
       const { results, events } = await this.commitTextBatch(batch);
       batch.forEach((p, i) => p.resolve(results[i]));
       this.fanout.publishEvents(events);
-    } catch (error) {
-      if (batch.length === 1) {
-        batch[0].reject(error);
-        return;
-      }
-      // One bad row must not fail its neighbours: retry them one by one on the transactional path.
+    } catch {
+      // A clientMsgId that raced in from another node, or one bad row, must not fail the batch:
+      // each send is retried alone on the transactional path, which finds a raced message.
       for (const pending of batch) {
         try {
           const { results, events } = await this.commitBatch(pending.input.channelId, [pending]);
@@ -188,12 +189,14 @@ export class MessagesService {
   }
 
   /**
-   * The hot path, for text sends of any number of channels: one transaction of four round trips.
-   * It locks the channel rows in id order (SELECT ... FOR UPDATE, so writers of the same channels on
-   * any node wait their turn and never deadlock), then one prepared statement, whose snapshot is
-   * taken after the locks, finds the clientMsgIds that already exist, advances each channel's head by
-   * its number of new messages, inserts them with seqs head+1..head+n and their message.created
-   * events, and touches their topics. See docs/ARCHITECTURE.md.
+   * The hot path, for text sends of any number of channels: ONE prepared statement, so one round
+   * trip and one implicit transaction. It locks the batch's channel rows in id order (writers of the
+   * same channels on any node wait their turn, and the fixed order rules out deadlocks), advances
+   * each channel's head by its number of new messages (an UPDATE that waited for a lock works on the
+   * committed head), inserts them with seqs head+1..head+n and their message.created events, and
+   * touches their topics. A clientMsgId committed by another node while this statement waited for a
+   * lock is not in its snapshot and trips the unique index instead; the batch then goes send by
+   * send through the transactional path, which finds it. See docs/ARCHITECTURE.md.
    */
   private async commitTextBatch(batch: PendingSend[]): Promise<{ results: SendResult[]; events: EventEnvelope[] }> {
     const keyOf = (channelId: string, authorId: string, clientMsgId: string) => `${channelId}\u0000${authorId}\u0000${clientMsgId}`;
@@ -204,39 +207,24 @@ export class MessagesService {
       if (!firstByKey.has(key)) firstByKey.set(key, pending);
     }
     const firsts = [...firstByKey.values()];
-    const channelIds = [...new Set(firsts.map((p) => p.input.channelId))].sort();
     const createdAt = new Date().toISOString();
-    const runner = this.dataSource.createQueryRunner();
-    const client = (await runner.connect()) as PgClient;
-    let rows: (MessageRow & { is_new: boolean })[];
-    try {
-      await client.query('BEGIN');
-      try {
-        await client.query('SELECT id FROM channels WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [channelIds]);
-        const result = await client.query<MessageRow & { is_new: boolean }>({
-          name: 'pigeon_send_text_batch',
-          text: SEND_TEXT_BATCH_SQL,
-          values: [
-            createdAt,
-            firsts.map((p) => p.input.channelId),
-            firsts.map((p) => p.authorId),
-            firsts.map((p) => p.input.clientMsgId),
-            firsts.map((p) => p.input.topicId ?? null),
-            firsts.map((p) => p.input.kind ?? 'text'),
-            firsts.map((p) => p.input.body),
-            firsts.map((p) => p.input.replyToId ?? null),
-            createdAt,
-          ],
-        });
-        await client.query('COMMIT');
-        rows = result.rows;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    } finally {
-      await runner.release();
-    }
+    const { rows } = await this.withPgClient((client) =>
+      client.query<MessageRow & { is_new: boolean }>({
+        name: 'pigeon_send_text_batch',
+        text: SEND_TEXT_BATCH_SQL,
+        values: [
+          createdAt,
+          firsts.map((p) => p.input.channelId),
+          firsts.map((p) => p.authorId),
+          firsts.map((p) => p.input.clientMsgId),
+          firsts.map((p) => p.input.topicId ?? null),
+          firsts.map((p) => p.input.kind ?? 'text'),
+          firsts.map((p) => p.input.body),
+          firsts.map((p) => p.input.replyToId ?? null),
+          createdAt,
+        ],
+      }),
+    );
     const views = new Map<string, MessageView>();
     const events: EventEnvelope[] = [];
     const fresh = rows
@@ -257,6 +245,16 @@ export class MessagesService {
       return { message, created: firstByKey.get(key) === pending && freshIds.has(message.id) };
     });
     return { results, events };
+  }
+
+  /** A pooled pg client for a named (prepared) statement, which TypeORM's query() cannot send. */
+  private async withPgClient<T>(work: (client: PgClient) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      return await work((await runner.connect()) as PgClient);
+    } finally {
+      await runner.release();
+    }
   }
 
   private async commitBatch(
