@@ -56,6 +56,7 @@ function apiEnv({ databaseUrl, redisUrl, extra = {} }) {
     SEND_RATE_PER_SECOND: '1000000',
     CORS_ORIGINS: '*',
     ALLOW_PRIVATE_TARGETS: 'true',
+    ...(process.env.MESSAGE_WRITES_IN_FLIGHT ? { MESSAGE_WRITES_IN_FLIGHT: process.env.MESSAGE_WRITES_IN_FLIGHT } : {}),
     ...extra,
   };
 }

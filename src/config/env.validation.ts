@@ -91,6 +91,10 @@ export class EnvironmentVariables {
   @IsString()
   VOICE_STORAGE_DIR = './data/voice';
 
+  /** Message writes a process runs at once; sends that arrive meanwhile share the next one. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(32)
+  MESSAGE_WRITES_IN_FLIGHT = 1;
+
   /** First retry delay of a webhook delivery; each retry doubles it (with jitter), capped at 1 h. */
   @Transform(toInt) @IsInt() @Min(1)
   WEBHOOK_BACKOFF_BASE_MS = 1000;
