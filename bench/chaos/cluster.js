@@ -20,6 +20,7 @@ function loadSdk() {
   return require(CLIENT_DIST);
 }
 
+/** `env` is an object, or a function of the cluster's temp dir returning one. */
 async function startCluster({ nodes = 3, worker = false, env = {} } = {}) {
   const dir = lib.tempDir();
   const [pgPort, redisPort] = [await lib.freePort(), await lib.freePort()];
@@ -45,7 +46,7 @@ async function startCluster({ nodes = 3, worker = false, env = {} } = {}) {
     ACCESS_TOKEN_TTL_SECONDS: '7200',
     LOG_LEVEL: process.env.CHAOS_LOG_LEVEL || 'warn',
     CORS_ORIGINS: '*',
-    ...env,
+    ...(typeof env === 'function' ? env(dir) : env),
   };
   const apis = Array.from({ length: nodes }, (_, i) => new lib.NodeProcess(`api${i}`, 'main.js', baseEnv));
   await Promise.all(apis.map((n) => n.start()));

@@ -6,14 +6,14 @@
  * Each scenario starts its own Postgres and Redis (spare ports, temp dir) and its own API nodes,
  * and removes all of it on exit or SIGINT. See bench/chaos/README.md.
  */
-const { spawnSync } = require('node:child_process');
+const { execFile, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { io } = require('socket.io-client');
 const lib = require('./lib');
 const { loadSdk, startCluster, populate, reconnectDb } = require('./cluster');
 const { Fleet } = require('./fleet');
-const { reconcile, print } = require('./reconcile');
+const { reconcile, print, heads } = require('./reconcile');
 
 const { sleep, log } = lib;
 const RESULTS = path.join(__dirname, 'results');
@@ -32,6 +32,22 @@ function parseArgs(argv) {
 }
 const args = parseArgs(process.argv.slice(2));
 const num = (key, fallback) => (args[key] !== undefined ? Number(args[key]) : fallback);
+
+/** The p-quantile of a list of numbers (null when empty). */
+function pctOf(values, p) {
+  const sorted = values.filter((v) => typeof v === 'number').sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : null;
+}
+
+/** {value: how many times it occurs}. */
+function countValues(values) {
+  const out = {};
+  for (const v of values) out[v] = (out[v] || 0) + 1;
+  return out;
+}
+
+/** When the watchdog ends the scenario (set in main). */
+let boundAt = Infinity;
 
 /** Resolves after `ms` counted from `since`. */
 const until = (since, ms) => sleep(Math.max(0, since + ms - Date.now()));
@@ -63,12 +79,17 @@ async function finish(name, cluster, fleet, pop, extra, pass) {
   report.unexpectedProcessExits = lib.unexpectedExits.map((e) => ({ ...e, lastOutput: e.lastOutput.slice(-300) }));
   report.scenarioChecks = scenarioChecks;
   report.pass = report.universalPass && Object.values(scenarioChecks).every(Boolean);
+  fleet.close();
+  return record(name, cluster, report);
+}
+
+/** Prints the figures, writes them to results/, and keeps the log of every node that logged errors. */
+function record(name, cluster, report) {
   print(name, report);
   fs.mkdirSync(RESULTS, { recursive: true });
   const file = path.join(RESULTS, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, JSON.stringify({ scenario: name, args, at: new Date().toISOString(), report }, null, 2));
   log(`figures written to ${path.relative(lib.ROOT, file)}`);
-  fleet.close();
   // Keep the last lines of each node's log with the result (server errors are evidence).
   for (const n of [...cluster.apis, ...(cluster.worker ? [cluster.worker] : [])]) {
     const errors = n.output.split('\n').filter((l) => /"level":(50|60)|error/i.test(l) && !/VapidKeysService/.test(l));
@@ -373,9 +394,276 @@ const scenarios = {
     }));
   },
 
+  /**
+   * 100 recorded voice uploads transcoded by one worker (VOICE_JOB_LOCK_MS=3000); the worker is
+   * killed -9 twice while a job is active and restarted at once. Every voice must end `ready` with
+   * exactly one `message.updated` (status ready) in its channel's log, and the log stays contiguous.
+   * `--second-kill any` (default) kills the second time once half the voices are ready; `rerun` kills
+   * while a job interrupted by the first kill is being re-run (that job then stalls twice).
+   */
   async 'worker-kill'() {
-    log('worker-kill is not implemented in this round (voice pipeline exists in src/voice; see README.md)');
-    return { pass: true, skipped: true };
+    const voices = num('voices', 100);
+    const nodes = num('nodes', 2);
+    const channelsWanted = num('channels', 4);
+    const secondKill = args['second-kill'] || 'any';
+    const lockMs = num('lock-ms', 3000);
+    let voiceDir;
+    let workTmp;
+    const cluster = await startCluster({
+      nodes,
+      worker: true,
+      env: (dir) => {
+        voiceDir = path.join(dir, 'voice');
+        workTmp = path.join(dir, 'tmp'); // the worker's ffmpeg work dirs (os.tmpdir()), removed with the rest
+        for (const d of [voiceDir, workTmp]) fs.mkdirSync(d, { recursive: true });
+        return { VOICE_STORAGE_DIR: voiceDir, VOICE_JOB_LOCK_MS: String(lockMs), TMPDIR: workTmp };
+      },
+    });
+    const { apis, worker, db } = cluster;
+    const pop = await populate(apis.map((n) => n.url), { users: channelsWanted * 2, groupSize: 2 });
+    const Redis = require('ioredis');
+    const redis = new Redis(cluster.redis.url, { maxRetriesPerRequest: 1, lazyConnect: false });
+    lib.onCleanup(() => redis.disconnect());
+    redis.on('error', () => undefined);
+
+    // Clips of 5-20 s (a few distinct ones, each uploaded many times).
+    const ffmpeg = require('@ffmpeg-installer/ffmpeg').path;
+    const clipDir = path.join(cluster.dir, 'clips');
+    fs.mkdirSync(clipDir, { recursive: true });
+    const durations = [5, 8, 11, 14, 17, 20];
+    const clips = await Promise.all(durations.map(async (seconds, i) => {
+      const file = path.join(clipDir, `tone-${seconds}.wav`);
+      await new Promise((resolve, reject) => execFile(ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', `sine=frequency=${300 + 70 * i}:duration=${seconds}`, '-af', `volume='0.2+0.8*t/${seconds}':eval=frame`, '-ac', '1', '-ar', '44100', file], (e) => (e ? reject(e) : resolve())));
+      return { seconds, bytes: fs.readFileSync(file) };
+    }));
+    log(`${clips.length} clips of ${durations.join('/')} s generated; uploading ${voices} voices to ${pop.channels.length} channels through ${nodes} API nodes`);
+
+    const uploads = []; // {i, status, messageId, voiceId, channelId, seq, voiceStatus, ms}
+    const upload = async (i) => {
+      const user = pop.users[i % pop.users.length];
+      const clip = clips[i % clips.length];
+      const form = new FormData();
+      form.append('clientMsgId', `wk-${i}-${Date.now().toString(36)}`);
+      form.append('file', new Blob([new Uint8Array(clip.bytes)], { type: 'audio/wav' }), `clip-${i}.wav`);
+      const t = Date.now();
+      const record_ = { i, channelId: user.channelId, seconds: clip.seconds };
+      try {
+        const response = await fetch(`${apis[i % apis.length].url}/api/workspaces/${pop.workspaceId}/channels/${user.channelId}/voice`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${user.accessToken}` },
+          body: form,
+        });
+        const body = await response.json().catch(() => undefined);
+        Object.assign(record_, { status: response.status, messageId: body && body.id, voiceId: body && body.voice && body.voice.id, seq: body && body.seq, voiceStatus: body && body.voice && body.voice.status });
+        if (response.status !== 202) record_.error = JSON.stringify(body).slice(0, 300);
+      } catch (error) {
+        record_.status = 0;
+        record_.error = String(error);
+      }
+      record_.ms = Date.now() - t;
+      record_.tDone = Date.now();
+      uploads.push(record_);
+    };
+
+    const readyCount = async () => Number((await db.query("SELECT count(*)::int AS n FROM voice_clips WHERE status = 'ready'")).rows[0].n);
+    const activeJobs = () => redis.lrange('bull:voice:active', 0, -1);
+    /** PIDs whose parent is `pid` (the worker's ffmpeg children). */
+    const childrenOf = (pid) => {
+      const out = [];
+      for (const entry of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+          const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          if (ppid === pid) out.push(Number(entry));
+        } catch {
+          /* gone */
+        }
+      }
+      return out;
+    };
+    const alivePid = (pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const killLog = [];
+    const orphans = new Set();
+    lib.onCleanup(() => orphans.forEach((pid) => alivePid(pid) && process.kill(pid, 'SIGKILL')));
+    const killWorker = async (why) => {
+      const active = await activeJobs();
+      const pid = worker.child.pid;
+      const children = childrenOf(pid);
+      const t = Date.now();
+      const ready = await readyCount();
+      await worker.kill('SIGKILL');
+      log(`kill -9 worker (pid ${pid}, ${why}): active ${JSON.stringify(active)}, ${ready} ready, ffmpeg children ${JSON.stringify(children)}`);
+      const tRestart = Date.now();
+      await worker.startWithRetry();
+      const entry = { atS: +((t - start) / 1000).toFixed(1), why, activeJobs: active, readyAtKill: ready, restartMs: Date.now() - tRestart, ffmpegChildren: children, t };
+      killLog.push(entry);
+      log(`worker restarted in ${entry.restartMs} ms`);
+      // A killed worker's ffmpeg is orphaned; it should die on its closed stdout pipe.
+      setTimeout(() => {
+        entry.ffmpegStillAliveAfter5s = children.filter(alivePid);
+        entry.ffmpegStillAliveAfter5s.forEach((p) => orphans.add(p));
+      }, 5000).unref();
+      return entry;
+    };
+
+    const start = Date.now();
+    // Uploads: 6 at a time; the kills run alongside.
+    let nextUpload = 0;
+    const uploading = Promise.all(Array.from({ length: 6 }, async () => {
+      while (nextUpload < voices) await upload(nextUpload++);
+    })).then(() => log(`uploads done in ${Date.now() - start} ms: ${uploads.filter((u) => u.status === 202).length} accepted`));
+
+    const waitFor = async (predicate, timeoutMs, what) => {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (await predicate()) return true;
+        await sleep(50);
+      }
+      log(`gave up waiting for ${what} after ${timeoutMs} ms`);
+      return false;
+    };
+    const firstKillAt = Math.ceil(voices * 0.15);
+    await waitFor(async () => (await readyCount()) >= firstKillAt && (await activeJobs()).length > 0, 90_000, `${firstKillAt} ready and an active job`);
+    const kill1 = await killWorker(`${firstKillAt}+ ready, job active`);
+    if (secondKill === 'rerun') {
+      // While the restarted worker re-runs a job the first kill interrupted (attempts started > 1).
+      const victims = new Set(kill1.activeJobs);
+      await waitFor(async () => {
+        for (const id of await activeJobs()) if (victims.has(id) && Number(await redis.hget(`bull:voice:${id}`, 'ats')) > 1) return true;
+        return false;
+      }, 30_000, 're-run of a job interrupted by the first kill');
+      await killWorker('re-run of an interrupted job active');
+    } else {
+      const secondAt = Math.ceil(voices * 0.5);
+      await waitFor(async () => (await readyCount()) >= secondAt && (await activeJobs()).length > 0, 90_000, `${secondAt} ready and an active job`);
+      await killWorker(`${secondAt}+ ready, job active`);
+    }
+    await uploading;
+    const accepted = uploads.filter((u) => u.status === 202);
+    const voiceIds = accepted.map((u) => u.voiceId);
+
+    // Drain: until every accepted voice is ready or failed, or the bound is near.
+    const tLastKill = killLog[killLog.length - 1].t;
+    const drainDeadline = Math.min(start + num('drain-seconds', 120) * 1000, boundAt - 20_000);
+    let settled = [];
+    while (Date.now() < drainDeadline) {
+      settled = (await db.query("SELECT id::text, status FROM voice_clips WHERE id = ANY($1::uuid[]) AND status IN ('ready', 'failed')", [voiceIds])).rows;
+      if (settled.length === voiceIds.length) break;
+      await sleep(200);
+    }
+    const tDrained = Date.now();
+    const drained = settled.length === voiceIds.length;
+    log(drained ? `all ${voiceIds.length} voices settled` : `NOT drained: ${voiceIds.length - settled.length} voices still unsettled`);
+
+    // Postgres: clip status, events per message, contiguous log.
+    const clipRows = (await db.query('SELECT id::text, message_id::text, status, failure_reason, updated_at FROM voice_clips WHERE id = ANY($1::uuid[])', [voiceIds])).rows;
+    const byStatus = {};
+    for (const r of clipRows) byStatus[r.status] = (byStatus[r.status] || 0) + 1;
+    const lastReadyAt = Math.max(...clipRows.filter((r) => r.status === 'ready').map((r) => new Date(r.updated_at).getTime()));
+    const eventRows = (
+      await db.query(
+        `SELECT data->>'id' AS message_id, count(*)::int AS updated,
+                count(*) FILTER (WHERE data->'voice'->>'status' = 'ready')::int AS ready_events,
+                count(*) FILTER (WHERE data->'voice'->>'status' = 'failed')::int AS failed_events
+           FROM channel_events WHERE channel_id = ANY($1) AND type = 'message.updated' GROUP BY 1`,
+        [pop.channels],
+      )
+    ).rows;
+    const events = new Map(eventRows.map((r) => [r.message_id, r]));
+    const messageIds = accepted.map((u) => u.messageId);
+    const readyEventCounts = messageIds.map((id) => (events.get(id) ? events.get(id).ready_events : 0));
+    const createdRows = (await db.query("SELECT data->>'id' AS message_id, count(*)::int AS n FROM channel_events WHERE channel_id = ANY($1) AND type = 'message.created' GROUP BY 1", [pop.channels])).rows;
+    const created = new Map(createdRows.map((r) => [r.message_id, r.n]));
+    const channelHeads = await heads(db, pop.channels);
+    const logRows = (await db.query('SELECT channel_id, seq FROM channel_events WHERE channel_id = ANY($1) ORDER BY channel_id, seq', [pop.channels])).rows;
+    let gaps = 0;
+    const perChannel = {};
+    for (const channelId of pop.channels) {
+      const seqs = logRows.filter((r) => r.channel_id === channelId).map((r) => Number(r.seq));
+      const head = channelHeads.get(channelId) ?? 0;
+      const have = new Set(seqs);
+      let missing = 0;
+      for (let s_ = 1; s_ <= head; s_++) if (!have.has(s_)) missing++;
+      const extra = seqs.filter((s_) => s_ > head).length + (seqs.length - have.size);
+      gaps += missing + extra;
+      perChannel[channelId.slice(0, 8)] = { head, events: seqs.length, missing, extra };
+    }
+
+    // BullMQ: how often each job was started (ats), stalled (stc), failed attempts (atm), final state.
+    const jobs = await Promise.all(voiceIds.map(async (id) => {
+      const h = await redis.hgetall(`bull:voice:${id}`);
+      const [completed, failed] = await Promise.all([redis.zscore('bull:voice:completed', id), redis.zscore('bull:voice:failed', id)]);
+      return { id, ats: Number(h.ats || 0), stc: Number(h.stc || 0), atm: Number(h.atm || 0), state: completed ? 'completed' : failed ? 'failed' : h.processedOn ? 'active/waiting' : 'waiting', failedReason: h.failedReason, processedOn: Number(h.processedOn || 0), finishedOn: Number(h.finishedOn || 0) };
+    }));
+    const rerun = jobs.filter((j) => j.ats > 1);
+    const voiceById = new Map(clipRows.map((r) => [r.id, r]));
+    const notReady = clipRows.filter((r) => r.status !== 'ready').map((r) => ({
+      voiceId: r.id,
+      messageId: r.message_id,
+      status: r.status,
+      failureReason: r.failure_reason,
+      job: jobs.find((j) => j.id === r.id),
+      killedWhileActive: killLog.filter((k) => k.activeJobs.includes(r.id)).map((k) => k.atS),
+    }));
+    await sleep(Math.max(0, 5200 - (Date.now() - tLastKill))); // let the orphan check of the last kill run
+
+    const report = {
+      config: { voices, nodes, channels: pop.channels.length, clipSeconds: durations, uploadConcurrency: 6, voiceJobLockMs: lockMs, secondKill },
+      uploadsAccepted: accepted.length,
+      uploadsRejected: uploads.filter((u) => u.status !== 202).map((u) => ({ i: u.i, status: u.status, error: u.error })).slice(0, 10),
+      acceptedAsProcessing: accepted.filter((u) => u.voiceStatus === 'processing').length,
+      uploadMs: { p50: pctOf(uploads.map((u) => u.ms), 0.5), max: Math.max(...uploads.map((u) => u.ms)) },
+      ready: byStatus.ready || 0,
+      failed: byStatus.failed || 0,
+      clipStatus: byStatus,
+      notReady,
+      readyEventsPerMessage: countValues(readyEventCounts),
+      duplicateReadyEvents: readyEventCounts.reduce((a, n) => a + Math.max(0, n - 1), 0),
+      messagesWithoutReadyEvent: readyEventCounts.filter((n) => n === 0).length,
+      messageUpdatedPerMessage: countValues(messageIds.map((id) => (events.get(id) ? events.get(id).updated : 0))),
+      messageCreatedPerMessage: countValues(messageIds.map((id) => created.get(id) || 0)),
+      gaps,
+      perChannel,
+      // Per kill: when the interrupted job was last started again (BullMQ processedOn) and finished.
+      kills: killLog.map(({ t, ...k }) => ({
+        ...k,
+        interrupted: k.activeJobs.map((id) => {
+          const j = jobs.find((x) => x.id === id);
+          return j ? { restartedMsAfterKill: j.processedOn ? j.processedOn - t : null, finishedMsAfterKill: j.finishedOn ? j.finishedOn - t : null, state: j.state } : { id, unknown: true };
+        }),
+      })),
+      jobsInterruptedByKills: new Set(killLog.flatMap((k) => k.activeJobs)).size,
+      jobsRerun: rerun.length,
+      jobsRerunDetail: rerun.map((j) => ({ ...j, voiceStatus: voiceById.get(j.id) && voiceById.get(j.id).status })),
+      jobStates: countValues(jobs.map((j) => j.state)),
+      jobsStalledTwiceOrMore: jobs.filter((j) => j.stc >= 2).length,
+      uploadsDoneMs: Math.max(...uploads.map((u) => u.tDone)) - start,
+      drained,
+      timeToDrainMsAfterLastKill: drained ? Math.max(lastReadyAt, tLastKill) - tLastKill : null,
+      timeToDrainMsFromFirstUpload: drained ? lastReadyAt - start : null,
+      observedDrainedAtMs: tDrained - start,
+      readyPerSecond: drained ? +((byStatus.ready || 0) / ((lastReadyAt - start) / 1000)).toFixed(2) : null,
+      orphanedFfmpegAliveAfter5s: killLog.flatMap((k) => k.ffmpegStillAliveAfter5s || []).length,
+      unexpectedProcessExits: lib.unexpectedExits.map((e) => ({ ...e, lastOutput: e.lastOutput.slice(-300) })),
+    };
+    report.scenarioChecks = {
+      allUploadsAccepted: report.uploadsAccepted === voices && report.acceptedAsProcessing === voices,
+      everyVoiceReady: report.ready === voices,
+      exactlyOneReadyEventEach: report.duplicateReadyEvents === 0 && report.messagesWithoutReadyEvent === 0,
+      contiguousLogs: gaps === 0,
+      killedTwiceWhileActive: killLog.length === 2 && killLog.every((k) => k.activeJobs.length > 0),
+    };
+    report.pass = Object.values(report.scenarioChecks).every(Boolean);
+    redis.disconnect();
+    return record('worker-kill', cluster, report);
   },
 };
 
@@ -401,6 +689,7 @@ async function main() {
   lib.resetClock();
   // Hard bound: 3 minutes for the fault scenarios (soak: its duration plus 3 minutes).
   const boundMs = (args.scenario === 'soak' ? num('minutes', 10) * 60_000 : 0) + num('bound-seconds', 180) * 1000;
+  boundAt = Date.now() + boundMs;
   const watchdog = setTimeout(() => {
     log(`scenario exceeded its ${boundMs / 1000} s bound: HANG; cleaning up`);
     process.exit(3);
