@@ -75,6 +75,35 @@ describe('worker faults', () => {
     expect(seqs.rows.map((r: { seq: string }) => Number(r.seq))).toEqual(seqs.rows.map((_r: unknown, i: number) => i + 1));
   }, 150_000);
 
+  it('a voice whose job fails every attempt ends failed with one message.updated, not stuck in processing', async () => {
+    // A worker whose ffmpeg cannot start: every attempt fails with a retryable error.
+    await worker.stop();
+    worker = await startServer({ ...env(), FFMPEG_PATH: '/nonexistent/ffmpeg' }, 'worker.js');
+    const api = new Api(server.url);
+    const team = await createWorkspace(api);
+    const path = join(workDir, 'short.ogg');
+    execFileSync(FFMPEG, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=500:duration=2', '-ac', '1', '-c:a', 'libopus', path]);
+    const form = new FormData();
+    form.append('clientMsgId', randomUUID());
+    form.append('file', new Blob([readFileSync(path)], { type: 'audio/ogg' }), 'short.ogg');
+    const response = await fetch(`${server.url}/api/workspaces/${team.id}/channels/${team.generalId}/voice`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${team.owner.accessToken}` },
+      body: form,
+    });
+    expect(response.status).toBe(202);
+    const message = (await response.json()) as { id: string; voice: { id: string } };
+    await waitFor(() => readyStatus === 'failed', 60_000, 'failed after the last attempt');
+    const clip = await db.query('SELECT status, failure_reason FROM voice_clips WHERE id = $1', [message.voice.id]);
+    expect(clip.rows[0]).toEqual({ status: 'failed', failure_reason: expect.stringContaining('processing failed') });
+    const updates = await db.query(
+      `SELECT data->'voice'->>'status' AS status FROM channel_events
+        WHERE channel_id = $1 AND type = 'message.updated' AND data->>'id' = $2`,
+      [team.generalId, message.id],
+    );
+    expect(updates.rows.map((r: { status: string }) => r.status)).toEqual(['failed']);
+  }, 90_000);
+
   // Polled state for the waits above.
   let activeJobs: string[] = [];
   let readyStatus = '';

@@ -53,6 +53,14 @@ export class TranscodeService {
     private readonly config: AppConfigService,
   ) {}
 
+  /** Ends a voice whose job will not run again; a clip already ready or failed is left as it is. */
+  async giveUp(voiceId: string, reason: string): Promise<void> {
+    const rows: VoiceRow[] = await this.dataSource.query('SELECT * FROM voice_clips WHERE id = $1', [voiceId]);
+    if (rows[0] && rows[0].status !== 'ready' && rows[0].status !== 'failed') {
+      await this.finish(rows[0], { status: 'failed', failure_reason: reason });
+    }
+  }
+
   async transcode(voiceId: string): Promise<void> {
     const rows: VoiceRow[] = await this.dataSource.query('SELECT * FROM voice_clips WHERE id = $1', [voiceId]);
     const clip = rows[0];
