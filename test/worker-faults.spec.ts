@@ -8,10 +8,21 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { Api } from './support/api';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './support/env';
-import { createWorkspace, sleep, waitFor } from './support/fixtures';
+import { createWorkspace, sleep, TestWorkspace, waitFor } from './support/fixtures';
 import { startServer, TestServer } from './support/server';
 
 const FFMPEG: string = createRequire(join(process.cwd(), 'package.json'))('@ffmpeg-installer/ffmpeg').path;
+
+function uploadVoice(baseUrl: string, team: TestWorkspace, path: string): Promise<Response> {
+  const form = new FormData();
+  form.append('clientMsgId', randomUUID());
+  form.append('file', new Blob([readFileSync(path)], { type: 'audio/ogg' }), 'voice.ogg');
+  return fetch(`${baseUrl}/api/workspaces/${team.id}/channels/${team.generalId}/voice`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${team.owner.accessToken}` },
+    body: form,
+  });
+}
 
 describe('worker faults', () => {
   let server: TestServer;
@@ -45,14 +56,7 @@ describe('worker faults', () => {
     // Four minutes of tone: long enough that the kill lands while ffmpeg is still working.
     const path = join(workDir, 'long.ogg');
     execFileSync(FFMPEG, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=300:duration=240', '-ac', '1', '-c:a', 'libopus', '-b:a', '24k', path]);
-    const form = new FormData();
-    form.append('clientMsgId', randomUUID());
-    form.append('file', new Blob([readFileSync(path)], { type: 'audio/ogg' }), 'long.ogg');
-    const response = await fetch(`${server.url}/api/workspaces/${team.id}/channels/${team.generalId}/voice`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${team.owner.accessToken}` },
-      body: form,
-    });
+    const response = await uploadVoice(server.url, team, path);
     expect(response.status).toBe(202);
     const message = (await response.json()) as { id: string; voice: { id: string } };
     const voiceId = message.voice.id;
@@ -83,14 +87,7 @@ describe('worker faults', () => {
     const team = await createWorkspace(api);
     const path = join(workDir, 'short.ogg');
     execFileSync(FFMPEG, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=500:duration=2', '-ac', '1', '-c:a', 'libopus', path]);
-    const form = new FormData();
-    form.append('clientMsgId', randomUUID());
-    form.append('file', new Blob([readFileSync(path)], { type: 'audio/ogg' }), 'short.ogg');
-    const response = await fetch(`${server.url}/api/workspaces/${team.id}/channels/${team.generalId}/voice`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${team.owner.accessToken}` },
-      body: form,
-    });
+    const response = await uploadVoice(server.url, team, path);
     expect(response.status).toBe(202);
     const message = (await response.json()) as { id: string; voice: { id: string } };
     await waitFor(() => readyStatus === 'failed', 60_000, 'failed after the last attempt');
