@@ -31,6 +31,14 @@ function toneWav(dir: string): Buffer {
   return readFileSync(path);
 }
 
+/** The 202 answer of an upload: the message with its voice. */
+interface UploadedMessage {
+  id: string;
+  seq: number;
+  voice: { id: string; status: string };
+  [field: string]: unknown;
+}
+
 interface Voice {
   id: string;
   status: string;
@@ -73,7 +81,7 @@ describe('voice messages (recorded)', () => {
       headers: { authorization: `Bearer ${team.owner.accessToken}` },
       body: form,
     });
-    return { status: response.status, body: await response.json() };
+    return { status: response.status, body: (await response.json()) as UploadedMessage };
   };
   const settled = async (voiceId: string, timeoutMs = 90_000): Promise<Voice> => {
     const deadline = Date.now() + timeoutMs;
