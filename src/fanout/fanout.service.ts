@@ -20,6 +20,8 @@ export class FanoutService {
   private namespace: Namespace | null = null;
   private emitter: Emitter | null = null;
   private readonly listeners: ((events: EventEnvelope[]) => void)[] = [];
+  /** Committed events waiting for the next turn of the event loop. */
+  private readonly outbox: EventEnvelope[][] = [];
 
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
@@ -35,10 +37,23 @@ export class FanoutService {
     this.listeners.push(listener);
   }
 
-  /** Called after the transaction commits: one emit per event to its channel room. */
+  /**
+   * Called after the transaction commits: one emit per event to its channel room. The emits run on
+   * the next turn of the event loop, after the waiting acks are written (the contract's order:
+   * ack, then the room), in one FIFO so events keep their commit order whichever path wrote them.
+   */
   publishEvents(events: EventEnvelope[]): void {
-    for (const event of events) this.emit(channelRoom(event.channelId), 'event', event);
-    if (events.length > 0 && this.listeners.length > 0) setImmediate(() => this.listeners.forEach((listener) => listener(events)));
+    if (events.length === 0) return;
+    this.outbox.push(events);
+    if (this.outbox.length === 1) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    const batches = this.outbox.splice(0);
+    for (const events of batches) {
+      for (const event of events) this.emit(channelRoom(event.channelId), 'event', event);
+    }
+    for (const events of batches) this.listeners.forEach((listener) => listener(events));
   }
 
   emit(room: string | string[], event: string, payload: unknown, options: { except?: string } = {}): void {
