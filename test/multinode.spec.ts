@@ -71,6 +71,20 @@ describe('three API nodes', () => {
     senders.forEach((s) => s.close());
   });
 
+  it('50 concurrent REST posts through two instances get seqs head+1..head+50, each once', async () => {
+    const apis = [new Api(nodes[0].url), new Api(nodes[1].url)];
+    const start = await headSeq(team.generalId);
+    const posts = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        apis[i % 2].post(`/api/workspaces/${team.id}/channels/${team.generalId}/messages`, { clientMsgId: `rest-${i}-${randomUUID()}`, body: `r${i}` }, team.owner.accessToken),
+      ),
+    );
+    expect(posts.map((p) => p.status)).toEqual(Array(50).fill(201));
+    const seqs = posts.map((p) => p.body.seq as number).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => start + 1 + i));
+    expect(await headSeq(team.generalId)).toBe(start + 50);
+  });
+
   it('sends into many channels from every node at once keep each channel gap-free (cross-channel group commit)', async () => {
     const channelIds: string[] = [];
     for (let c = 0; c < 8; c++) {
