@@ -365,7 +365,7 @@ describe('workspaces, members and invites (REST)', () => {
   });
 
   describe('OpenAPI', () => {
-    it('documents every REST path of PROTOCOL.md (voice, push and webhooks come later) with bearer auth', async () => {
+    it('documents every REST path of PROTOCOL.md with bearer auth', async () => {
       const response = await api.get('/docs-json');
       expect(response.status).toBe(200);
       const paths = response.body.paths as Record<string, Record<string, { security?: unknown[] }>>;
@@ -394,6 +394,13 @@ describe('workspaces, members and invites (REST)', () => {
         ['get', '/api/workspaces/{wid}/channels/{cid}/messages'],
         ['post', '/api/workspaces/{wid}/channels/{cid}/messages'],
         ['get', '/api/workspaces/{wid}/channels/{cid}/events'],
+        ['post', '/api/workspaces/{wid}/channels/{cid}/voice'],
+        ['get', '/api/voice/{voiceId}'],
+        ['get', '/api/voice/{voiceId}/audio'],
+        ['post', '/api/me/push-subscriptions'],
+        ['get', '/api/push/vapid-public-key'],
+        ['post', '/api/workspaces/{wid}/webhooks'],
+        ['get', '/api/workspaces/{wid}/webhooks/{id}/deliveries'],
         ['get', '/health/live'],
         ['get', '/health/ready'],
       ];
