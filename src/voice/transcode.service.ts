@@ -145,6 +145,9 @@ export class TranscodeService {
       'libopus',
       '-b:a',
       '32k',
+      // Encoder effort 5 of 10: about a quarter less CPU per clip here, inaudible for speech at 32 kb/s.
+      '-compression_level',
+      '5',
       '-f',
       'ogg',
       opusPath,
