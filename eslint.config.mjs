@@ -34,6 +34,8 @@ export default defineConfig(
         TextEncoder: 'readonly',
         TextDecoder: 'readonly',
         fetch: 'readonly',
+        FormData: 'readonly',
+        Blob: 'readonly',
         performance: 'readonly',
         __dirname: 'readonly',
         __filename: 'readonly',

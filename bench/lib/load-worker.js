@@ -19,7 +19,6 @@
  *   {cmd:'close', id}
  */
 const path = require('node:path');
-const { performance } = require('node:perf_hooks');
 const { Histogram } = require('./histogram');
 
 const ORIGIN = performance.timeOrigin;

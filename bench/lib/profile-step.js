@@ -23,6 +23,20 @@ function waitFor(child, type) {
   });
 }
 
+/**
+ * Starts (`what` = 'start') or stops and writes (`'stop'`, to `file`) the API's profile over IPC.
+ * 1 ms sampling by default: light enough not to change much of what is measured around it.
+ */
+async function profileCommand(child, what, file, intervalUs = 1000) {
+  if (what === 'start') {
+    child.send({ type: 'bench:profile-start', intervalUs });
+    await waitFor(child, 'bench:profile-started');
+  } else {
+    child.send({ type: 'bench:profile-stop', file });
+    await waitFor(child, 'bench:profile-written');
+  }
+}
+
 async function profiledStep(pool, child, stepOpts, { scenario, log }) {
   const file = path.join(ROOT, 'bench', 'results', `${scenario}-api0-${Date.now()}.cpuprofile`);
   const onBusy = async (durationMs) => {
@@ -41,4 +55,4 @@ async function profiledStep(pool, child, stepOpts, { scenario, log }) {
   return { step, profile, file: path.relative(ROOT, file) };
 }
 
-module.exports = { profiledStep };
+module.exports = { profiledStep, profileCommand };

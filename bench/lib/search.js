@@ -16,12 +16,7 @@ async function measureStep(pool, { step, rate, durationMs, graceMs, senderCount,
   if (busy) await busy;
   const expected = sent.acked * receivers;
   const graceEnd = Date.now() + graceMs;
-  let received = 0;
-  while (Date.now() < graceEnd) {
-    received = await pool.count(step);
-    if (received >= expected) break;
-    await sleep(100);
-  }
+  while (Date.now() < graceEnd && (await pool.count(step)) < expected) await sleep(100);
   const stats = await pool.collect(step);
   const summary = stats.hist.summary();
   const lost = Math.max(0, expected - stats.received);

@@ -11,6 +11,7 @@
  */
 const path = require('node:path');
 const { randomUUID } = require('node:crypto');
+const { profileCommand } = require('../lib/profile-step');
 const { ROOT, startServer, startPrivateRedis } = require('../lib/procs');
 const { LoadPool } = require('../lib/load');
 const { freshDatabase, startApiNodes, stopAll, BENCH_REDIS_URL } = require('../lib/pigeon');
@@ -63,24 +64,6 @@ function memReport(child, gc) {
   });
 }
 
-function profileCmd(child, what, file) {
-  return new Promise((resolve, reject) => {
-    const want = what === 'start' ? 'bench:profile-started' : 'bench:profile-written';
-    const timer = setTimeout(() => reject(new Error(`no ${want}`)), 30_000);
-    const on = (m) => {
-      if (m && (m.type === want || m.type === 'bench:profile-error')) {
-        clearTimeout(timer);
-        child.off('message', on);
-        if (m.type === want) resolve();
-        else reject(new Error(m.error));
-      }
-    };
-    child.on('message', on);
-    // 1 ms sampling: light enough not to change much of what is measured around it.
-    child.send(what === 'start' ? { type: 'bench:profile-start', intervalUs: 1000 } : { type: 'bench:profile-stop', file });
-  });
-}
-
 const MEM_EXEC_ARGV = ['--expose-gc', '-r', path.join(ROOT, 'bench', 'lib', 'mem-preload.js')];
 
 async function ramp(name, { url, pid, child, specs, cfg, log }) {
@@ -100,7 +83,7 @@ async function ramp(name, { url, pid, child, specs, cfg, log }) {
       const slice = specs.slice(s * per, (s + 1) * per);
       if (slice.length === 0) break;
       const profile = cfg.cpuProf && name === 'pigeon' && s === 1 ? path.join(ROOT, 'bench', 'results', `connections-api0-${Date.now()}.cpuprofile`) : null;
-      if (profile) await profileCmd(child, 'start');
+      if (profile) await profileCommand(child, 'start');
       const t = Date.now();
       const r = await pool.connect({
         urls: [url],
@@ -113,7 +96,7 @@ async function ramp(name, { url, pid, child, specs, cfg, log }) {
       });
       const ms = Date.now() - t;
       if (profile) {
-        await profileCmd(child, 'stop', profile);
+        await profileCommand(child, 'stop', profile);
         profiled = { file: path.relative(ROOT, profile), ...summarize(profile, 20) };
         log(`  ${name}: profile of stage ${s + 1} (connect path), top self time:`);
         for (const f of profiled.topFunctions.slice(0, 12)) log(`    ${String(f.pct).padStart(5)} %  ${f.fn}`);

@@ -8,12 +8,11 @@
  * `requests` of each at `concurrency` in flight (and a short serial pass), p50/p99 as the client
  * sees them (the harness process, on the same machine). No baseline: a bare Socket.IO server has no history.
  */
-const { io } = require('socket.io-client');
+const { connectReadySocket } = require('../lib/socket');
 const { startPrivateRedis } = require('../lib/procs');
 const { freshDatabase, startApiNodes, stopAll, BENCH_REDIS_URL } = require('../lib/pigeon');
 const { connectDb, seedWorkspaces, insertRange } = require('../lib/seed');
 const { Histogram } = require('../lib/histogram');
-const { renderTable } = require('../lib/report');
 
 const DEFAULTS = {
   messages: 1_000_000,
@@ -49,21 +48,6 @@ async function measure(n, concurrency, fn) {
   await Promise.all(Array.from({ length: concurrency }, lane));
   const sec = (Date.now() - started) / 1000;
   return { ...hist.summary(), requests: n, concurrency, perSec: Math.round(hist.total / sec), errors };
-}
-
-function connectSocket(url, token) {
-  const socket = io(`${url}/rt`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token } });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no ready')), 30_000);
-    socket.once('ready', () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-    socket.once('connect_error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
 }
 
 async function run(cfgIn, { log }) {
@@ -109,7 +93,7 @@ async function run(cfgIn, { log }) {
       const body = await res.json();
       if (body.messages.length !== cfg.pageLimit || body.messages[cfg.pageLimit - 1].seq !== before - 1) throw new Error('wrong page');
     };
-    for (let i = 0; i < Math.max(cfg.concurrency, 8); i++) sockets.push(await connectSocket(nodes[0].url, seed.users[i % 2].token));
+    for (let i = 0; i < Math.max(cfg.concurrency, 8); i++) sockets.push(await connectReadySocket(nodes[0].url, seed.users[i % 2].token));
     let rr = 0;
     const syncOnce = (socket) => async () => {
       const s = socket ?? sockets[rr++ % sockets.length];

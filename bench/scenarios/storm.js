@@ -15,6 +15,7 @@
  */
 const path = require('node:path');
 const { randomUUID } = require('node:crypto');
+const { profileCommand } = require('../lib/profile-step');
 const { ROOT, startServer, startPrivateRedis, stopChild } = require('../lib/procs');
 const { LoadPool } = require('../lib/load');
 const { freshDatabase, startApiNodes, stopAll, BENCH_REDIS_URL } = require('../lib/pigeon');
@@ -33,24 +34,6 @@ const DEFAULTS = {
   limitSec: 10,
   cpuProf: false, // profile the new API process from listening until every client is resynced
 };
-
-function profileCmd(child, what, file) {
-  return new Promise((resolve, reject) => {
-    const want = what === 'start' ? 'bench:profile-started' : 'bench:profile-written';
-    const timer = setTimeout(() => reject(new Error(`no ${want}`)), 30_000);
-    const on = (m) => {
-      if (m && (m.type === want || m.type === 'bench:profile-error')) {
-        clearTimeout(timer);
-        child.off('message', on);
-        if (m.type === want) resolve();
-        else reject(new Error(m.error));
-      }
-    };
-    child.on('message', on);
-    // 1 ms sampling: light enough not to change much of what is measured around it.
-    child.send(what === 'start' ? { type: 'bench:profile-start', intervalUs: 1000 } : { type: 'bench:profile-stop', file });
-  });
-}
 
 const sec = (ms) => (ms === null || ms === undefined ? null : Math.round(ms / 100) / 10);
 
@@ -84,12 +67,12 @@ async function storm(name, { specs, cfg, log, url, port, child, whileDown, resta
     const server = await restart(port);
     const tListening = Date.now() - t0;
     const profileFile = cfg.cpuProf && name === 'pigeon' ? path.join(ROOT, 'bench', 'results', `storm-api-${Date.now()}.cpuprofile`) : null;
-    if (profileFile) await profileCmd(server.child, 'start');
+    if (profileFile) await profileCommand(server.child, 'start');
     log(`  ${name}: dead after ${tDead} ms, SQL while down done at ${tSql} ms, new process (pid ${server.child.pid}) listening on the same port at ${tListening} ms`);
     const w = await watching;
     let profiled = null;
     if (profileFile) {
-      await profileCmd(server.child, 'stop', profileFile);
+      await profileCommand(server.child, 'stop', profileFile);
       profiled = { file: path.relative(ROOT, profileFile), ...summarize(profileFile, 20) };
       log(`  ${name}: profile of the new API process from listening to all resynced, top self time:`);
       for (const f of profiled.topFunctions.slice(0, 12)) log(`    ${String(f.pct).padStart(5)} %  ${f.fn}`);

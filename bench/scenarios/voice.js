@@ -22,7 +22,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { fork, spawnSync } = require('node:child_process');
-const { performance } = require('node:perf_hooks');
+const { connectReadySocket } = require('../lib/socket');
 
 const ORIGIN = performance.timeOrigin;
 const now = () => ORIGIN + performance.now();
@@ -40,22 +40,6 @@ const DEFAULTS = {
   speedTarget: 100,
 };
 
-function connectSocket(url, token) {
-  const { io } = require('socket.io-client');
-  const socket = io(`${url}/rt`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token } });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no ready')), 30_000);
-    socket.once('ready', () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-    socket.once('connect_error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
-}
-
 // ------------------------------------------------------------------ listener child
 
 function listenerMain() {
@@ -68,7 +52,7 @@ function listenerMain() {
     try {
       if (msg.cmd === 'connect') {
         for (let i = 0; i < msg.tokens.length; i++) {
-          const socket = await connectSocket(msg.url, msg.tokens[i]);
+          const socket = await connectReadySocket(msg.url, msg.tokens[i]);
           const k = i;
           recv.push(new Map());
           socket.on('voice:chunk', (ev) => {
@@ -351,7 +335,7 @@ async function run(cfgIn, { log }) {
     listenerChild = track(fork(__filename, ['--listener'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }), 'listeners');
     const c = await callChild(listenerChild, 'connect', { url, tokens: listenerUsers.map((u) => u.token) });
     log(`    ${c.connected} listeners connected`);
-    const speaker = await connectSocket(url, speakerUser.token);
+    const speaker = await connectReadySocket(url, speakerUser.token);
     sockets.push(speaker);
     const payload = fs.readFileSync(clips.ogg.file);
     await new Promise((r) => setTimeout(r, 1000));

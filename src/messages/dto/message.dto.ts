@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { CLIENT_MSG_ID, ToInt, Trim } from '../../common/validators';
 
@@ -35,17 +35,11 @@ export class SendMessageDto extends PostMessageDto {
   channelId: string;
 }
 
-export class EditMessageDto {
+/** The new text follows the same rules as a sent message's body. */
+export class EditMessageDto extends PickType(PostMessageDto, ['body'] as const) {
   @ApiProperty({ description: 'Message to edit (own messages only)' })
   @IsUUID()
   messageId: string;
-
-  @ApiProperty({ description: 'New text, 1..4000 characters after trim' })
-  @Trim()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(MESSAGE_MAX_LENGTH)
-  body: string;
 }
 
 export class MessageIdDto {
