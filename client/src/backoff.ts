@@ -43,6 +43,8 @@ export const FINAL_ERROR_CODES: ReadonlySet<PigeonErrorCode> = new Set<PigeonErr
   'PAYLOAD_TOO_LARGE',
   'UNAUTHORIZED',
   'CONFLICT',
+  'LIMIT_REACHED',
+  'FLOOR_NOT_HELD',
   'CLIENT_CLOSED',
   'DEADLINE_EXCEEDED',
 ]);

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
+  | 'LIMIT_REACHED'
+  | 'FLOOR_NOT_HELD'
   | 'INTERNAL';
 
 /**

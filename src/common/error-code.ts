@@ -7,6 +7,8 @@ export enum ErrorCode {
   CONFLICT = 'CONFLICT',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   RATE_LIMITED = 'RATE_LIMITED',
+  LIMIT_REACHED = 'LIMIT_REACHED',
+  FLOOR_NOT_HELD = 'FLOOR_NOT_HELD',
   INTERNAL = 'INTERNAL',
 }
 
@@ -18,6 +20,8 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.CONFLICT]: 409,
   [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
   [ErrorCode.RATE_LIMITED]: 429,
+  [ErrorCode.LIMIT_REACHED]: 409,
+  [ErrorCode.FLOOR_NOT_HELD]: 409,
   [ErrorCode.INTERNAL]: 500,
 };
 
