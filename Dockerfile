@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for both processes: the API (default CMD) and the worker (`node dist/worker.js`).
 
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Install scripts stay off, as in CI (npm 11 `allowScripts`): every native dependency ships prebuilt.
@@ -12,7 +12,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
