@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { validateEnv } from './config/env.validation';
+import { ffmpegBinary } from './voice/ffmpeg-binary';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
@@ -11,7 +12,7 @@ async function bootstrap(): Promise<void> {
   // SIGTERM/SIGINT close the app: BullMQ workers finish their current jobs, then connections close.
   app.enableShutdownHooks();
   await app.init();
-  app.get(Logger).log('Pigeon worker started', 'Bootstrap');
+  app.get(Logger).log(`Pigeon worker started (ffmpeg: ${ffmpegBinary()})`, 'Bootstrap');
   if (process.send) process.send({ type: 'ready' });
 }
 

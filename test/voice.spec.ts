@@ -201,7 +201,7 @@ describe('voice messages (recorded)', () => {
 
   it('marks a corrupt file with a valid header failed, and the worker goes on with the next job', async () => {
     const corrupt = Buffer.concat([
-      Buffer.from('RIFF\x24\x00\x00\x00WAVE', 'latin1'),
+      Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt ', 'latin1'),
       Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 7919) % 256)),
     ]);
     const bad = await upload(corrupt, 'broken.wav');
@@ -223,5 +223,37 @@ describe('voice messages (recorded)', () => {
     expect(again.body.id).toBe(first.body.id);
     expect(again.body.voice.id).toBe(first.body.voice.id);
     await settled(first.body.voice.id);
+  });
+
+  describe('untrusted containers (audit: ffmpeg made to read another clip)', () => {
+    const id3 = Buffer.from([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 0]);
+    const playlist = (target: string) => `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n${target}\n#EXT-X-ENDLIST\n`;
+
+    it.each([
+      ['a plain path', (path: string) => path],
+      ['a file: URL', (path: string) => `file:${path}`],
+      ['a concat: URL', (path: string) => `concat:${path}|${path}`],
+    ])('refuses an ID3 tag in front of a playlist naming another clip by %s', async (_how, target) => {
+      const victim = await upload(toneWav(workDir), 'tone.wav');
+      await settled(victim.body.voice.id);
+      const victimFile = join(storageDir, team.id, victim.body.voice.id, 'original');
+      const attack = await upload(Buffer.concat([id3, Buffer.from(playlist(target(victimFile)))]), 'song.mp3');
+      expect(attack.status).toBe(415);
+      expect(attack.body).toMatchObject({ code: 'VALIDATION' });
+    });
+
+    it.each([
+      ['Ogg', Buffer.from([0x4f, 0x67, 0x67, 0x53, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0])],
+      ['WAV', Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt ', 'latin1')],
+      ['MP3 frame', Buffer.from([0xff, 0xfb, 0x90, 0x64, 0, 0, 0, 0])],
+    ])('a %s header in front of a playlist ends failed, never ready with the other clip', async (_kind, header) => {
+      const victim = await upload(toneWav(workDir), 'tone.wav');
+      await settled(victim.body.voice.id);
+      const victimFile = join(storageDir, team.id, victim.body.voice.id, 'original');
+      const polyglot = await upload(Buffer.concat([header, Buffer.from(playlist(victimFile))]), 'clip.bin');
+      expect(polyglot.status).toBe(202);
+      const voice = await settled(polyglot.body.voice.id);
+      expect(voice).toMatchObject({ status: 'failed', url: null });
+    });
   });
 });

@@ -442,7 +442,7 @@ export class LiveVoiceService implements OnModuleDestroy {
         const original = Buffer.concat(parts);
         await this.storage.put(clip.original_key!, original);
         // Like an upload, voice.mimeType becomes the type sniffed from the bytes; ffmpeg judges the rest.
-        const mimeType = sniffAudio(original) ?? clip.mime_type;
+        const mimeType = sniffAudio(original)?.mimeType ?? clip.mime_type;
         await this.setStatus(clip, { status: 'processing', mime_type: mimeType, size_bytes: original.length });
         await this.queue.add(VOICE_TRANSCODE_JOB, { voiceId }, { jobId: voiceId, ...TRANSCODE_JOB_OPTIONS });
       }

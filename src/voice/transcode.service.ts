@@ -1,19 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { path as BUNDLED_FFMPEG } from '@ffmpeg-installer/ffmpeg';
 import { UnrecoverableError } from 'bullmq';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfigService } from '../config/app-config.service';
 import { MessagesService } from '../messages/messages.service';
+import { SniffedAudio, sniffAudio } from './audio-sniff';
+import { ffmpegBinary } from './ffmpeg-binary';
 import type { VoiceRow } from './voice.service';
 import { VoiceStorage } from './voice-storage';
 
-// The binary ships inside the npm package (@ffmpeg-installer/<platform>); FFMPEG_PATH overrides it.
-const FFMPEG_PATH = process.env.FFMPEG_PATH || BUNDLED_FFMPEG;
 const WAVEFORM_POINTS = 64;
 const PCM_RATE = 8000;
 const FFMPEG_TIMEOUT_MS = 5 * 60_000;
@@ -69,11 +69,17 @@ export class TranscodeService {
     const work = await mkdtemp(join(tmpdir(), 'pigeon-voice-'));
     try {
       const input = await this.storage.localPath(clip.original_key);
+      // The container is judged again from the stored bytes (never from a client's word or the DB).
+      const format = sniffAudio(await readHead(input));
+      if (!format) {
+        await this.finish(clip, { status: 'failed', failure_reason: 'not a supported audio container' });
+        throw new UnrecoverableError('not a supported audio container');
+      }
       const opusPath = join(work, 'voice.ogg');
       const aacPath = join(work, 'voice.m4a');
       let pcm: Buffer;
       try {
-        pcm = await this.runFfmpeg(input, opusPath, aacPath);
+        pcm = await this.runFfmpeg(input, format, opusPath, aacPath);
       } catch (error) {
         if (error instanceof CorruptAudio) {
           await this.finish(clip, { status: 'failed', failure_reason: error.message });
@@ -128,15 +134,28 @@ export class TranscodeService {
     if (change.status === 'failed') this.logger.warn(`Voice ${clip.id} failed: ${change.failure_reason}`);
   }
 
-  private runFfmpeg(input: string, opusPath: string, aacPath: string): Promise<Buffer> {
+  /**
+   * Untrusted input is contained: the demuxer is fixed from the sniffed type (ffmpeg never probes, so
+   * it never parses a playlist or concat script), the bytes come through a pipe and `pipe` is the only
+   * protocol the input may open (no file, no network), and the decoded length is capped while it runs.
+   */
+  private runFfmpeg(input: string, format: SniffedAudio, opusPath: string, aacPath: string): Promise<Buffer> {
+    // One second of slack past the limit, so an over-long recording is measured as too long, not cut.
+    const maxSeconds = this.config.get('VOICE_MAX_SECONDS') + 1;
+    const maxPcmBytes = maxSeconds * PCM_RATE * 2;
     const args = [
       '-hide_banner',
-      '-nostdin',
       '-v',
       'error',
       '-y',
+      '-protocol_whitelist',
+      'pipe',
+      '-f',
+      format.ffmpegFormat,
+      '-t',
+      String(maxSeconds),
       '-i',
-      input,
+      'pipe:0',
       '-filter_complex',
       `[0:a:0]${LOUDNORM},aresample=48000,aformat=channel_layouts=mono,asplit=2[opus][aac]`,
       '-map',
@@ -175,10 +194,23 @@ export class TranscodeService {
       'pipe:1',
     ];
     return new Promise((resolve, reject) => {
-      const child = spawn(FFMPEG_PATH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(ffmpegBinary(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
+      let outBytes = 0;
       let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+      const source = createReadStream(input);
+      // ffmpeg may stop reading early (bad input): a broken pipe is its verdict, not an error of ours.
+      child.stdin.on('error', () => undefined);
+      source.on('error', () => child.kill('SIGKILL'));
+      source.pipe(child.stdin);
+      child.stdout.on('data', (chunk: Buffer) => {
+        outBytes += chunk.length;
+        if (outBytes > maxPcmBytes) {
+          child.kill('SIGKILL');
+          return;
+        }
+        out.push(chunk);
+      });
       child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
       const timer = setTimeout(() => child.kill('SIGKILL'), FFMPEG_TIMEOUT_MS);
       child.once('error', (error) => {
@@ -187,11 +219,25 @@ export class TranscodeService {
       });
       child.once('close', (code, signal) => {
         clearTimeout(timer);
+        source.destroy();
+        if (outBytes > maxPcmBytes) return reject(new CorruptAudio(`longer than ${maxSeconds - 1} s`));
         if (code === 0) return resolve(Buffer.concat(out));
         if (signal) return reject(new Error(`ffmpeg killed by ${signal}`));
         const lastLine = stderr.trim().split('\n').pop() ?? '';
         reject(new CorruptAudio(`undecodable audio${lastLine ? `: ${lastLine.slice(0, 300)}` : ''}`));
       });
     });
+  }
+}
+
+/** The first bytes of a stored file, enough for every container check in sniffAudio. */
+async function readHead(path: string): Promise<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await file.close();
   }
 }

@@ -82,7 +82,7 @@ export class VoiceService implements OnModuleInit {
     await this.access.requireChannelMember(channelId, userId, workspaceId);
     if (!file || file.size === 0)
       throw AppException.validation('file is required', [{ field: 'file', message: 'file is required' }]);
-    const mimeType = sniffAudio(file.buffer);
+    const mimeType = sniffAudio(file.buffer)?.mimeType;
     if (!mimeType) {
       const message = 'file must be WebM, Ogg, MP4/M4A, WAV or MP3 audio';
       throw new AppException(ErrorCode.VALIDATION, message, [{ field: 'file', message }], undefined, 415);
