@@ -187,4 +187,40 @@ describe('webhooks', () => {
       expect(response.body.code).toBe('NOT_FOUND');
     }
   });
+
+  it('delivers only what the webhook creator may read: no DM or private channel of others (audit high)', async () => {
+    const own = await createWorkspace(api);
+    const [alice, bob] = [await addMember(api, own, 'alice'), await addMember(api, own, 'bob')];
+    const target = await receiver([200]);
+    try {
+      const created = await api.post(
+        `/api/workspaces/${own.id}/webhooks`,
+        { url: target.url, events: ['message.created'] },
+        own.owner.accessToken,
+      );
+      expect(created.status).toBe(201);
+      const dm = await api.post(`/api/workspaces/${own.id}/dms`, { userIds: [bob.id] }, alice.accessToken);
+      const hidden = await api.post(
+        `/api/workspaces/${own.id}/channels`,
+        { name: `secret-${randomUUID().slice(0, 6)}`, kind: 'private', memberIds: [bob.id] },
+        alice.accessToken,
+      );
+      const post = async (channelId: string, token: string, body: string) => {
+        const sent = await api.post(`/api/workspaces/${own.id}/channels/${channelId}/messages`, { clientMsgId: randomUUID(), body }, token);
+        expect(sent.status).toBe(201);
+      };
+      await post(dm.body.id, alice.accessToken, 'dm between alice and bob');
+      await post(hidden.body.id, alice.accessToken, 'private without the owner');
+      // Sent last on the same node: once it arrives, the two before it were dispatched (or not) too.
+      await post(own.generalId, alice.accessToken, 'in general');
+      await waitFor(() => target.received.some((r) => r.body.includes('in general')), 15_000, 'general delivery');
+      const bodies = target.received.map((r) => r.body);
+      expect(bodies.some((b) => b.includes('dm between alice and bob'))).toBe(false);
+      expect(bodies.some((b) => b.includes('private without the owner'))).toBe(false);
+      const listed = await api.get(`/api/workspaces/${own.id}/webhooks/${created.body.id}/deliveries`, own.owner.accessToken);
+      expect((listed.body as unknown[]).length).toBe(1);
+    } finally {
+      await target.close();
+    }
+  });
 });

@@ -89,6 +89,15 @@ export class AccessService {
     return { channelId, workspaceId, kind: channel.kind, role, isMember };
   }
 
+  /** Whether the user could read the channel's history now (the rule of requireChannelVisible). */
+  async canReadChannel(channelId: string, userId: string, workspaceId: string): Promise<boolean> {
+    const role = await this.workspaceRole(workspaceId, userId);
+    if (!role) return false;
+    const channel = await this.channel(channelId);
+    if (!channel || channel.workspaceId !== workspaceId) return false;
+    return channel.members.has(userId) || (channel.kind === 'public' && role !== 'guest');
+  }
+
   async isChannelMember(channelId: string, userId: string): Promise<boolean> {
     const channel = await this.channel(channelId);
     return !!channel && channel.members.has(userId);

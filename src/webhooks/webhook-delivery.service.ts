@@ -33,15 +33,38 @@ export class WebhookDeliveryService {
 
   /** Throws DeliveryFailed when the attempt failed, so BullMQ retries; marks `failed` on the last one. */
   async attempt(deliveryId: string, isLastAttempt: boolean): Promise<void> {
-    const rows: { status: DeliveryStatus; event_type: string; payload: EventEnvelope; url: string; secret: string }[] =
-      await this.dataSource.query(
-        `SELECT d.status, d.event_type, d.payload, w.url, w.secret
-           FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1`,
-        [deliveryId],
-      );
+    const rows: {
+      status: DeliveryStatus;
+      event_type: string;
+      payload: EventEnvelope;
+      url: string;
+      secret: string;
+      readable: boolean;
+    }[] = await this.dataSource.query(
+      // `readable`: the webhook's creator may still read the event's channel (a member, or a non-guest
+      // for a public channel). Checked when sending too, so a delivery queued before a removal is not sent.
+      `SELECT d.status, d.event_type, d.payload, w.url, w.secret,
+              EXISTS (
+                SELECT 1 FROM workspace_members wm JOIN channels c ON c.workspace_id = wm.workspace_id
+                 WHERE wm.workspace_id = w.workspace_id AND wm.user_id = w.created_by
+                   AND c.id = (d.payload->>'channelId')::uuid
+                   AND (EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = w.created_by)
+                        OR (c.kind = 'public' AND wm.role <> 'guest'))
+              ) AS readable
+         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1`,
+      [deliveryId],
+    );
     // Gone (webhook deleted) or already settled by an earlier run of this job: nothing to do.
     if (rows.length === 0 || rows[0].status !== 'pending') return;
-    const { event_type: eventType, payload, url, secret } = rows[0];
+    const { event_type: eventType, payload, url, secret, readable } = rows[0];
+    if (!readable) {
+      const skipped: DeliveryAttempt = { at: new Date().toISOString(), statusCode: null, error: 'not visible to the webhook owner', durationMs: 0 };
+      await this.dataSource.query(
+        `UPDATE webhook_deliveries SET attempts = attempts || $2::jsonb, status = 'failed', updated_at = now() WHERE id = $1`,
+        [deliveryId, JSON.stringify([skipped])],
+      );
+      return;
+    }
     // Envelope fields in contract order (jsonb does not keep key order).
     const body = JSON.stringify({
       workspaceId: payload.workspaceId,

@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppConfigService } from '../config/app-config.service';
+import { AccessService } from '../access/access.service';
 import { FanoutService } from '../fanout/fanout.service';
 import type { EventEnvelope } from '../messages/message.view';
 import { QUEUES, WEBHOOK_BACKOFF_TYPE, WEBHOOK_DELIVERY_JOB, WebhookDeliveryJob } from '../queues/queues';
@@ -12,6 +13,8 @@ import { QUEUES, WEBHOOK_BACKOFF_TYPE, WEBHOOK_DELIVERY_JOB, WebhookDeliveryJob 
 interface WebhookTarget {
   id: string;
   events: Set<string>;
+  /** A webhook sees what its creator may read, never more (DMs and private channels of others stay out). */
+  createdBy: string;
 }
 
 const CACHE_TTL_MS = 10_000;
@@ -40,6 +43,7 @@ export class WebhookDispatcher implements OnModuleInit {
     @InjectQueue(QUEUES.webhooks) private readonly queue: Queue<WebhookDeliveryJob>,
     private readonly fanout: FanoutService,
     private readonly config: AppConfigService,
+    private readonly access: AccessService,
   ) {}
 
   onModuleInit(): void {
@@ -61,8 +65,10 @@ export class WebhookDispatcher implements OnModuleInit {
       for (const event of events) {
         if (event.workspaceId !== workspaceId) continue;
         for (const target of targets) {
-          if (target.events.has(event.type))
-            rows.push({ id: deliveryId(target.id, event), webhookId: target.id, event });
+          if (!target.events.has(event.type)) continue;
+          // Answered from the per-node membership cache: no query per event.
+          if (!(await this.access.canReadChannel(event.channelId, target.createdBy, workspaceId))) continue;
+          rows.push({ id: deliveryId(target.id, event), webhookId: target.id, event });
         }
       }
     }
@@ -106,8 +112,10 @@ export class WebhookDispatcher implements OnModuleInit {
     const cached = this.cache.get(workspaceId);
     if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached.targets;
     const targets = this.dataSource
-      .query('SELECT id, events FROM webhooks WHERE workspace_id = $1', [workspaceId])
-      .then((list: { id: string; events: string[] }[]) => list.map((w) => ({ id: w.id, events: new Set(w.events) })));
+      .query('SELECT id, events, created_by FROM webhooks WHERE workspace_id = $1', [workspaceId])
+      .then((list: { id: string; events: string[]; created_by: string }[]) =>
+        list.map((w) => ({ id: w.id, events: new Set(w.events), createdBy: w.created_by })),
+      );
     // A failed load is not cached: the next event tries again.
     targets.catch(() => this.cache.delete(workspaceId));
     this.cache.set(workspaceId, { loadedAt: Date.now(), targets });
