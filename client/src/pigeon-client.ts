@@ -625,8 +625,9 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
       if (events.length > 0 && events[0].seq > afterSeq + 1) this.sequencer.track(result.channelId, events[0].seq - 1);
       for (const event of events) this.sequencer.push(event);
       const progressed = (this.sequencer.lastDelivered(result.channelId) ?? 0) > (before.get(result.channelId) ?? 0);
-      // Without progress another page would ask for the same thing forever.
-      if (result.hasMore && progressed) more.push(result.channelId);
+      // Without progress another page would ask for the same thing forever; an empty page with more
+      // to come is a channel the server's per-call event budget did not reach (it answers in order).
+      if (result.hasMore && (progressed || events.length === 0)) more.push(result.channelId);
     }
     return more;
   }

@@ -88,6 +88,63 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(5000)
   SYNC_PAGE_LIMIT = 500;
 
+  /** Distinct channels one `sync` call may name; events it returns across all of them. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  SYNC_MAX_CHANNELS = 100;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(50_000)
+  SYNC_MAX_EVENTS = 1000;
+
+  /** `sync` calls per user (all nodes): bursts of SYNC_RATE_BURST, SYNC_RATE_PER_SECOND on average. */
+  @Transform(toInt) @IsInt() @Min(1)
+  SYNC_RATE_BURST = 30;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  SYNC_RATE_PER_SECOND = 10;
+
+  /** Distinct emoji one message may carry. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  REACTIONS_PER_MESSAGE_MAX = 50;
+
+  /** Live sockets one user may hold across every node. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  SOCKETS_PER_USER_MAX = 20;
+
+  /** Live recordings one user may have open at once. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  OPEN_RECORDINGS_PER_USER_MAX = 2;
+
+  /** Live voice chunk bytes per user per second (all nodes). */
+  @Transform(toInt) @IsInt() @Min(1024)
+  VOICE_CHUNK_BYTES_PER_SECOND = 1024 * 1024;
+
+  /** Failed logins per (email, source address) in LOGIN_FAILURE_WINDOW_SECONDS before that pair is refused. */
+  @Transform(toInt) @IsInt() @Min(1)
+  LOGIN_FAILURES_MAX = 5;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  LOGIN_FAILURE_WINDOW_SECONDS = 900;
+
+  /** Registrations and refreshes per source address per minute. */
+  @Transform(toInt) @IsInt() @Min(1)
+  AUTH_RATE_PER_MINUTE = 60;
+
+  /** Express `trust proxy`: unset trusts no proxy (X-Forwarded-For is ignored); e.g. `1` behind one proxy, or `loopback`. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  TRUST_PROXY?: string;
+
+  /** Life of a signed audio URL (`voice.url`). */
+  @Transform(toInt) @IsInt() @Min(10) @Max(86400)
+  AUDIO_URL_TTL_SECONDS = 600;
+
+  /** Key of signed audio URLs; unset, one is derived from JWT_SECRET (HKDF), so it never equals it. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'AUDIO_URL_SECRET must be at least 32 characters' })
+  AUDIO_URL_SECRET?: string;
+
+  /** Swagger UI at /docs and the OpenAPI JSON at /docs-json. */
+  @Transform(toBool) @IsBoolean()
+  SWAGGER_ENABLED = true;
+
   @IsString()
   VOICE_STORAGE_DIR = './data/voice';
 

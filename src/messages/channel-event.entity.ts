@@ -1,4 +1,4 @@
-import { Column, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { bigintToNumber } from '../database/bigint.transformer';
 
 export const EVENT_TYPES = [
@@ -14,6 +14,8 @@ export type ChannelEventType = (typeof EVENT_TYPES)[number];
 
 /** The per-channel, gap-free log of durable changes that backs `/events` and socket `sync`. */
 @Entity('channel_events')
+// Expression index on (channel_id, data->>'id') for redaction; made by migration 1796000002000.
+@Index('ix_channel_events_message', { synchronize: false })
 export class ChannelEvent {
   @ForeignKey('Channel', { name: 'fk_channel_events_channel', onDelete: 'CASCADE' })
   @PrimaryColumn({ name: 'channel_id', type: 'uuid' })

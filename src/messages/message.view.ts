@@ -77,6 +77,7 @@ export function toMessageView(row: MessageRow, reactions: ReactionView[] = [], v
     editedAt: row.edited_at ? row.edited_at.toISOString() : null,
     deletedAt: row.deleted_at ? row.deleted_at.toISOString() : null,
     reactions,
-    voice,
+    // A deleted voice message keeps no voice: its files are removed and its audio answers 404.
+    voice: row.deleted_at ? null : voice,
   };
 }

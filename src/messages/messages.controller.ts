@@ -44,7 +44,7 @@ export class MessagesController {
     @Body() dto: PostMessageDto,
     @Res({ passthrough: true }) response: Response,
   ) {
-    await this.rateLimit.consumeSend(userId);
+    await this.rateLimit.consumeWrite(userId);
     const result = await this.messages.send(userId, { ...dto, channelId: cid }, wid);
     response.status(result.created ? 201 : 200);
     return result.message;

@@ -3,11 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AccessService, isAdminRole } from '../access/access.service';
 import { AppException } from '../common/app.exception';
+import { ErrorCode } from '../common/error-code';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { FanoutService } from '../fanout/fanout.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { AppConfigService } from '../config/app-config.service';
 import type { ChannelEventType } from './channel-event.entity';
 import { ChannelHead, commitChannelHead, lockChannelHead } from './channel-log';
+import { redactEarlierEvents } from './event-redaction';
 import type { WorkspaceRole } from '../workspaces/workspace-member.entity';
 import { EventEnvelope, MessageRow, MessageView, ReactionView, toMessageView, VoiceView } from './message.view';
 
@@ -109,15 +112,18 @@ export class MessagesService {
    */
   private readonly maxInFlight: number;
   private decorator: MessageDecorator | null = null;
+  private readonly maxReactions: number;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly access: AccessService,
     private readonly fanout: FanoutService,
     private readonly metrics: MetricsService,
+    private readonly rateLimit: RateLimitService,
     config: AppConfigService,
   ) {
     this.maxInFlight = config.get('MESSAGE_WRITES_IN_FLIGHT');
+    this.maxReactions = config.get('REACTIONS_PER_MESSAGE_MAX');
   }
 
   setDecorator(decorator: MessageDecorator): void {
@@ -357,30 +363,48 @@ export class MessagesService {
 
   // ---------------------------------------------------------------- edits, deletes, reactions
 
+  // Edits, deletes and reactions are writes like sends: each attempt counts against the user's
+  // write limit (socket and REST alike, since both come through here), before any work is done.
+
   async edit(userId: string, messageId: string, body: string, workspaceId?: string): Promise<MessageView> {
+    await this.rateLimit.consumeWrite(userId);
     return this.changeMessage(userId, messageId, workspaceId, async (manager, row) => {
       if (row.author_id !== userId) throw AppException.forbidden("Only the author may edit a message");
       if (row.deleted_at) throw AppException.notFound('Message');
       if (row.kind !== 'text') throw AppException.validation('Only text messages can be edited');
       await manager.query('UPDATE messages SET body = $2, edited_at = now() WHERE id = $1', [messageId, body]);
+      // The earlier text is gone from the log too: older events of the message now carry the new one.
+      await redactEarlierEvents(manager, row, { body });
       return 'message.updated';
     });
   }
 
   async delete(userId: string, messageId: string, workspaceId?: string): Promise<{ id: string }> {
+    await this.rateLimit.consumeWrite(userId);
     await this.changeMessage(userId, messageId, workspaceId, async (manager, row, role) => {
       if (row.author_id !== userId && (role === "system" || !isAdminRole(role))) throw AppException.forbidden('Only the author or an admin may delete');
       if (row.deleted_at) return null; // deleting twice is a no-op
       await manager.query("UPDATE messages SET deleted_at = now(), body = '' WHERE id = $1", [messageId]);
       await manager.query('DELETE FROM reactions WHERE message_id = $1', [messageId]);
+      // Deletion really deletes: no earlier event, webhook payload or voice field keeps what was said.
+      await redactEarlierEvents(manager, row, { body: '', reactions: [], voice: null });
       return 'message.deleted';
     });
     return { id: messageId };
   }
 
   async addReaction(userId: string, messageId: string, emoji: string, workspaceId?: string): Promise<void> {
+    await this.rateLimit.consumeWrite(userId);
     await this.changeMessage(userId, messageId, workspaceId, async (manager, row) => {
       if (row.deleted_at) throw AppException.notFound('Message');
+      // The channel head is locked, so counting here cannot race another reaction on this message.
+      const [present]: { distinct: string; mine: boolean }[] = await manager.query(
+        `SELECT count(DISTINCT emoji) AS distinct, bool_or(emoji = $2) AS mine FROM reactions WHERE message_id = $1`,
+        [messageId, emoji],
+      );
+      if (!present.mine && Number(present.distinct) >= this.maxReactions) {
+        throw new AppException(ErrorCode.LIMIT_REACHED, `A message carries at most ${this.maxReactions} different reactions`);
+      }
       const result: unknown[] = await manager.query(
         'INSERT INTO reactions (message_id, emoji, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1',
         [messageId, emoji, userId],
@@ -390,6 +414,7 @@ export class MessagesService {
   }
 
   async removeReaction(userId: string, messageId: string, emoji: string, workspaceId?: string): Promise<void> {
+    await this.rateLimit.consumeWrite(userId);
     await this.changeMessage(userId, messageId, workspaceId, async (manager) => {
       const result: [unknown[], number] = await manager.query(
         'DELETE FROM reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3 RETURNING 1',
@@ -425,7 +450,7 @@ export class MessagesService {
       const type = await mutate(manager, rows[0], role);
       const after: MessageRow[] = await manager.query('SELECT * FROM messages WHERE id = $1', [messageId]);
       const [current] = await this.decorate(after, manager);
-      if (type) head.append(type, current);
+      if (type) head.append(type, eventSnapshot(current));
       return { view: current, events: await commitChannelHead(manager, head) };
     });
     this.fanout.publishEvents(events);
@@ -484,6 +509,39 @@ export class MessagesService {
     return { messages: await this.decorate(page), hasMore };
   }
 
+  /**
+   * Catch-up for several channels in one answer, bounded: a channel named twice is answered once
+   * (from the smaller afterSeq), at most `perChannel` events each and `total` in all, in the order the
+   * channels were named. A channel past the budget answers no events and `hasMore` when it has any,
+   * so the client asks again from there. One query finds the heads; channels with nothing new cost none.
+   */
+  async syncChannels(
+    entries: { channelId: string; afterSeq: number }[],
+    perChannel: number,
+    total: number,
+  ): Promise<{ channelId: string; events: EventEnvelope[]; headSeq: number; hasMore: boolean }[]> {
+    const from = new Map<string, number>();
+    for (const { channelId, afterSeq } of entries) from.set(channelId, Math.min(afterSeq, from.get(channelId) ?? afterSeq));
+    const heads: { id: string; head_seq: string }[] = await this.dataSource.query(
+      'SELECT id, head_seq FROM channels WHERE id = ANY($1::uuid[])',
+      [[...from.keys()]],
+    );
+    const headOf = new Map(heads.map((h) => [h.id, Number(h.head_seq)]));
+    let budget = total;
+    const answers = [];
+    for (const [channelId, afterSeq] of from) {
+      const headSeq = headOf.get(channelId) ?? 0;
+      if (headSeq <= afterSeq || budget === 0) {
+        answers.push({ channelId, events: [], headSeq, hasMore: headSeq > afterSeq });
+        continue;
+      }
+      const page = await this.events(channelId, afterSeq, Math.min(perChannel, budget));
+      budget -= page.events.length;
+      answers.push({ channelId, events: page.events, headSeq: Math.max(headSeq, page.headSeq), hasMore: page.hasMore });
+    }
+    return answers;
+  }
+
   async events(
     channelId: string,
     afterSeq: number,
@@ -528,4 +586,16 @@ export class MessagesService {
       voiceIds.length > 0 && this.decorator ? await this.decorator.voiceFor(voiceIds, manager) : new Map<string, VoiceView>();
     return rows.map((row) => toMessageView(row, row.deleted_at ? [] : (reactions.get(row.id) ?? []), voices.get(row.id) ?? null));
   }
+}
+
+/** Reactors listed per emoji in an event snapshot; `count` stays exact and history lists everyone. */
+export const EVENT_REACTORS_PER_EMOJI = 20;
+
+/**
+ * The message as an event carries it: bounded, since every reaction appends one and the log keeps
+ * them all (50 emoji of 20 reactors at most, not every reactor of every emoji).
+ */
+export function eventSnapshot(view: MessageView): MessageView {
+  if (view.reactions.every((r) => r.userIds.length <= EVENT_REACTORS_PER_EMOJI)) return view;
+  return { ...view, reactions: view.reactions.map((r) => ({ ...r, userIds: r.userIds.slice(0, EVENT_REACTORS_PER_EMOJI) })) };
 }

@@ -146,7 +146,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   async send(@ConnectedSocket() socket: PigeonSocket, @WsPayload(SendMessageDto) dto: SendMessageDto) {
     const { userId } = socket.data;
     // Every attempt counts against the limit; send() then authorizes from the membership cache.
-    await this.rateLimit.consumeSend(userId);
+    await this.rateLimit.consumeWrite(userId);
     const result = await this.messages.send(userId, dto);
     return result.message;
   }
@@ -177,14 +177,17 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
 
   @SubscribeMessage('sync')
   async sync(@ConnectedSocket() socket: PigeonSocket, @WsPayload(SyncDto) dto: SyncDto) {
-    const limit = Math.min(dto.limit ?? this.config.get('SYNC_PAGE_LIMIT'), this.config.get('SYNC_PAGE_LIMIT'));
-    const channels = [];
-    for (const { channelId, afterSeq } of dto.channels) {
-      await this.access.requireChannelMember(channelId, socket.data.userId);
-      const page = await this.messages.events(channelId, afterSeq, limit);
-      channels.push({ channelId, ...page });
+    const { userId } = socket.data;
+    const distinct = new Set(dto.channels.map((c) => c.channelId));
+    const maxChannels = this.config.get('SYNC_MAX_CHANNELS');
+    if (distinct.size > maxChannels) {
+      const message = `at most ${maxChannels} distinct channels per sync`;
+      throw AppException.validation(message, [{ field: 'channels', message }]);
     }
-    return { channels };
+    await this.rateLimit.consumeSync(userId);
+    for (const channelId of distinct) await this.access.requireChannelMember(channelId, userId);
+    const limit = Math.min(dto.limit ?? this.config.get('SYNC_PAGE_LIMIT'), this.config.get('SYNC_PAGE_LIMIT'));
+    return { channels: await this.messages.syncChannels(dto.channels, limit, this.config.get('SYNC_MAX_EVENTS')) };
   }
 
   @SubscribeMessage('channel:read')

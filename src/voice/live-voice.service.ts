@@ -183,7 +183,17 @@ export class LiveVoiceService implements OnModuleDestroy {
 
   async start(userId: string, socketId: string, dto: VoiceStartDto): Promise<MessageView> {
     const access = await this.access.requireChannelMember(dto.channelId, userId);
-    await this.rateLimit.consumeSend(userId);
+    await this.rateLimit.consumeWrite(userId);
+    // Each open recording may hold up to VOICE_MAX_BYTES in Redis: a user keeps only a few open.
+    const [open]: { n: string }[] = await this.dataSource.query(
+      `SELECT count(*) AS n FROM voice_clips v JOIN messages m ON m.id = v.message_id
+        WHERE v.status = 'recording' AND m.author_id = $1 AND m.client_msg_id <> $2`,
+      [userId, dto.clientMsgId],
+    );
+    const maxOpen = this.config.get('OPEN_RECORDINGS_PER_USER_MAX');
+    if (Number(open.n) >= maxOpen) {
+      throw new AppException(ErrorCode.LIMIT_REACHED, `At most ${maxOpen} recordings may be open at once; end one first`);
+    }
     const voiceId = randomUUID();
     const { message } = await this.messages.send(
       userId,
@@ -233,6 +243,8 @@ export class LiveVoiceService implements OnModuleDestroy {
       throw new AppException(ErrorCode.PAYLOAD_TOO_LARGE, `A chunk may hold at most ${maxChunk} bytes`);
     }
     const recording = await this.speakerRecording(userId, dto.voiceId);
+    // Chunks are limited by bytes per user (all nodes), so live voice cannot flood the shared Redis.
+    await this.rateLimit.consumeChunkBytes(userId, dto.data.length);
     const k = keys(dto.voiceId);
     const reply = await this.redis.voiceAppendBuffer(
       k.meta,

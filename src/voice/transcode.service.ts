@@ -62,7 +62,11 @@ export class TranscodeService {
   }
 
   async transcode(voiceId: string): Promise<void> {
-    const rows: VoiceRow[] = await this.dataSource.query('SELECT * FROM voice_clips WHERE id = $1', [voiceId]);
+    // A message deleted before its job ran is not processed: its files are being removed.
+    const rows: VoiceRow[] = await this.dataSource.query(
+      'SELECT v.* FROM voice_clips v JOIN messages m ON m.id = v.message_id WHERE v.id = $1 AND m.deleted_at IS NULL',
+      [voiceId],
+    );
     const clip = rows[0];
     // Idempotent by job id: a finished clip (ready or failed) is never processed again.
     if (!clip || clip.status === 'ready' || clip.status === 'failed' || !clip.original_key) return;

@@ -95,7 +95,7 @@ export class VoiceController {
     const bearer = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
     const caller = bearer
       ? { userId: this.tokens.verifyAccess(bearer).userId }
-      : { expires: query.expires, sig: query.sig };
+      : { u: query.u, expires: query.expires, sig: query.sig };
     const source = await this.voice.audio(voiceId, query.format, caller);
     if ('live' in source) {
       // Still recording: no length yet, so chunked transfer of every chunk so far and each new one until

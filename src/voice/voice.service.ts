@@ -1,14 +1,16 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { JobsOptions, Queue } from 'bullmq';
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DataSource, EntityManager } from 'typeorm';
 import { AccessService } from '../access/access.service';
 import { AppException } from '../common/app.exception';
 import { ErrorCode } from '../common/error-code';
 import { AppConfigService } from '../config/app-config.service';
+import { FanoutService } from '../fanout/fanout.service';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 import type { MessageView, VoiceView } from '../messages/message.view';
 import { MessagesService } from '../messages/messages.service';
 import { QUEUES, VOICE_TRANSCODE_JOB, VoiceTranscodeJob } from '../queues/queues';
@@ -53,12 +55,14 @@ export const TRANSCODE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: 5000,
 };
 
-const URL_TTL_SECONDS = 3600;
 const RENDITION_TYPES = { opus: 'audio/ogg; codecs=opus', aac: 'audio/mp4' } as const;
 
 /** Recorded voice messages: upload, the `voice` object of message views, and audio access. */
 @Injectable()
 export class VoiceService implements OnModuleInit {
+  private readonly logger = new Logger(VoiceService.name);
+  private audioUrlKey: Buffer | undefined;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(QUEUES.voice) private readonly queue: Queue<VoiceTranscodeJob>,
@@ -66,10 +70,36 @@ export class VoiceService implements OnModuleInit {
     private readonly messages: MessagesService,
     private readonly storage: VoiceStorage,
     private readonly config: AppConfigService,
+    private readonly fanout: FanoutService,
+    private readonly rateLimit: RateLimitService,
   ) {}
 
   onModuleInit(): void {
     this.messages.setDecorator({ voiceFor: (ids, manager) => this.voiceFor(ids, manager) });
+    this.fanout.onCommitted((events) => {
+      const deleted = events
+        .filter((e) => e.type === 'message.deleted' && (e.data as { kind?: string }).kind === 'voice')
+        .map((e) => (e.data as { id: string }).id);
+      if (deleted.length > 0) {
+        this.purgeFiles(deleted).catch((error: unknown) => this.logger.warn(`Voice file removal failed: ${String(error)}`));
+      }
+    });
+  }
+
+  /** A deleted voice message's audio files go too (the endpoint already answers 404 for it). */
+  private async purgeFiles(messageIds: string[]): Promise<void> {
+    const rows: Pick<VoiceRow, 'id' | 'original_key' | 'opus_key' | 'aac_key'>[] = await this.dataSource.query(
+      'SELECT id, original_key, opus_key, aac_key FROM voice_clips WHERE message_id = ANY($1::uuid[])',
+      [messageIds],
+    );
+    if (rows.length === 0) return;
+    await this.dataSource.query(
+      'UPDATE voice_clips SET original_key = NULL, opus_key = NULL, aac_key = NULL, updated_at = now() WHERE id = ANY($1::uuid[])',
+      [rows.map((r) => r.id)],
+    );
+    for (const row of rows) {
+      for (const key of [row.original_key, row.opus_key, row.aac_key]) if (key) await this.storage.remove(key);
+    }
   }
 
   async upload(
@@ -80,6 +110,7 @@ export class VoiceService implements OnModuleInit {
     file: { buffer: Buffer; size: number } | undefined,
   ): Promise<MessageView> {
     await this.access.requireChannelMember(channelId, userId, workspaceId);
+    await this.rateLimit.consumeWrite(userId);
     if (!file || file.size === 0)
       throw AppException.validation('file is required', [{ field: 'file', message: 'file is required' }]);
     const mimeType = sniffAudio(file.buffer)?.mimeType;
@@ -129,7 +160,7 @@ export class VoiceService implements OnModuleInit {
   ): Promise<VoiceView & { messageId: string; channelId: string; failureReason: string | null }> {
     const row = await this.visibleRow(userId, voiceId);
     return {
-      ...this.toView(row),
+      ...this.toView(row, userId),
       messageId: row.message_id,
       channelId: row.channel_id,
       failureReason: row.failure_reason,
@@ -143,16 +174,18 @@ export class VoiceService implements OnModuleInit {
   async audio(
     voiceId: string,
     format: 'opus' | 'aac' | undefined,
-    caller: { userId: string } | { expires?: string; sig?: string },
+    caller: { userId: string } | { u?: string; expires?: string; sig?: string },
   ): Promise<AudioSource | LiveAudioSource> {
-    let row: VoiceRow;
+    let userId: string;
     if ('userId' in caller) {
-      row = await this.visibleRow(caller.userId, voiceId);
+      userId = caller.userId;
     } else {
-      if (!this.validSignature(voiceId, caller.expires, caller.sig))
+      if (!caller.u || !this.validSignature(voiceId, caller.u, caller.expires, caller.sig))
         throw AppException.unauthorized('Invalid or expired audio URL');
-      row = await this.row(voiceId);
+      userId = caller.u;
     }
+    // A signed URL is only as good as its member's access now: removed members and deleted messages get 404.
+    const row = await this.visibleRow(userId, voiceId);
     if (row.status === 'recording') return { live: true, voiceId, contentType: row.mime_type ?? 'application/octet-stream' };
     const wanted = format ?? 'opus';
     const renditionKey = row.status === 'ready' ? (wanted === 'opus' ? row.opus_key : row.aac_key) : null;
@@ -171,37 +204,57 @@ export class VoiceService implements OnModuleInit {
     return new Map(rows.map((row) => [row.message_id, this.toView(row)]));
   }
 
-  private toView(row: VoiceRow): VoiceView {
+  /**
+   * `url` is signed for one member when the caller is known (GET /api/voice/:id). Message views are
+   * shared by the whole channel and stored in the event log, so there it is the plain path, which
+   * needs the bearer token (or a signed URL from GET /api/voice/:id).
+   */
+  private toView(row: VoiceRow, forUserId?: string): VoiceView {
+    const path = `/api/voice/${row.id}/audio`;
     return {
       id: row.id,
       status: row.status,
       mimeType: row.mime_type,
       durationMs: row.duration_ms,
       waveform: row.waveform,
-      url: row.status === 'failed' ? null : this.signedUrl(row.id),
+      url: row.status === 'failed' ? null : forUserId ? this.signedUrl(row.id, forUserId) : path,
     };
   }
 
-  private signedUrl(voiceId: string): string {
-    const expires = Math.floor(Date.now() / 1000) + URL_TTL_SECONDS;
-    return `/api/voice/${voiceId}/audio?expires=${expires}&sig=${this.sign(voiceId, expires)}`;
+  private signedUrl(voiceId: string, userId: string): string {
+    const expires = Math.floor(Date.now() / 1000) + this.config.get('AUDIO_URL_TTL_SECONDS');
+    return `/api/voice/${voiceId}/audio?u=${userId}&expires=${expires}&sig=${this.sign(voiceId, userId, expires)}`;
   }
 
-  private sign(voiceId: string, expires: number): string {
-    return createHmac('sha256', this.config.get('JWT_SECRET'))
-      .update(`voice-audio:${voiceId}:${expires}`)
-      .digest('hex');
+  private sign(voiceId: string, userId: string, expires: number): string {
+    return createHmac('sha256', this.urlKey()).update(`voice-audio:${voiceId}:${userId}:${expires}`).digest('hex');
   }
 
-  private validSignature(voiceId: string, expires: string | undefined, sig: string | undefined): boolean {
+  /** A key of its own: AUDIO_URL_SECRET, else one derived from JWT_SECRET, so a URL never exposes the token key. */
+  private urlKey(): Buffer {
+    if (!this.audioUrlKey) {
+      const secret = this.config.get('AUDIO_URL_SECRET');
+      this.audioUrlKey = secret
+        ? Buffer.from(secret)
+        : Buffer.from(hkdfSync('sha256', this.config.get('JWT_SECRET'), 'pigeon', 'voice-audio-url', 32));
+    }
+    return this.audioUrlKey;
+  }
+
+  private validSignature(voiceId: string, userId: string, expires: string | undefined, sig: string | undefined): boolean {
     if (!expires || !sig || !/^\d{1,12}$/.test(expires) || Number(expires) < Date.now() / 1000) return false;
-    const expected = Buffer.from(this.sign(voiceId, Number(expires)), 'hex');
+    if (!/^[0-9a-f-]{36}$/i.test(userId) || !/^[0-9a-f]{64}$/i.test(sig)) return false;
+    const expected = Buffer.from(this.sign(voiceId, userId, Number(expires)), 'hex');
     const given = Buffer.from(sig, 'hex');
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
+  /** The clip of a message that is not deleted; a deleted voice message is gone, audio included. */
   private async row(voiceId: string): Promise<VoiceRow> {
-    const rows: VoiceRow[] = await this.dataSource.query('SELECT * FROM voice_clips WHERE id = $1', [voiceId]);
+    const rows: VoiceRow[] = await this.dataSource.query(
+      `SELECT v.* FROM voice_clips v JOIN messages m ON m.id = v.message_id WHERE v.id = $1 AND m.deleted_at IS NULL`,
+      [voiceId],
+    );
     if (rows.length === 0) throw AppException.notFound('Voice message');
     return rows[0];
   }

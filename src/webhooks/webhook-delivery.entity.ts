@@ -13,6 +13,8 @@ export interface DeliveryAttempt {
 /** One event sent to one webhook, with every attempt; the id is the `Pigeon-Delivery` header. */
 @Entity('webhook_deliveries')
 @Index('ix_webhook_deliveries_webhook_created', ['webhookId', 'createdAt'])
+// Expression index on (workspace_id, payload->'data'->>'id') for redaction; made by migration 1796000002000.
+@Index('ix_webhook_deliveries_message', { synchronize: false })
 @Check('ck_webhook_deliveries_status', `status IN ('pending','delivered','failed')`)
 export class WebhookDelivery {
   /** Derived from (webhook, channel, seq), so enqueueing the same event twice collapses. */

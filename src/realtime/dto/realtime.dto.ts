@@ -12,8 +12,9 @@ export class SyncChannelDto {
 }
 
 export class SyncDto {
+  /** Entries beyond SYNC_MAX_CHANNELS distinct channels are refused by the handler; this bounds the frame's work. */
   @IsArray()
-  @ArrayMaxSize(200)
+  @ArrayMaxSize(1000)
   @ValidateNested({ each: true })
   @Type(() => SyncChannelDto)
   channels: SyncChannelDto[];

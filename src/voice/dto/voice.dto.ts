@@ -35,6 +35,11 @@ export class VoiceAudioQueryDto {
   @IsOptional()
   @IsString()
   sig?: string;
+
+  @ApiPropertyOptional({ description: 'The member a signed URL was made for, from voice.url', format: 'uuid' })
+  @IsOptional()
+  @IsString()
+  u?: string;
 }
 
 export class VoiceDto {
@@ -45,7 +50,11 @@ export class VoiceDto {
   @ApiProperty({ nullable: true, type: Number, description: 'Measured by the server once processed' }) durationMs:
     number | null;
   @ApiProperty({ nullable: true, type: [Number], description: '64 peaks, 0..100' }) waveform: number[] | null;
-  @ApiProperty({ nullable: true, type: String, description: 'Signed audio URL, valid 1 h, usable without a header' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Audio URL signed for the caller (valid AUDIO_URL_TTL_SECONDS, 10 min by default), usable without a header while the caller may read the channel',
+  })
   url: string | null;
   @ApiProperty() messageId: string;
   @ApiProperty() channelId: string;
