@@ -6,6 +6,7 @@ import { json } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
+import { rejectUnsafeJson, securityHeaders } from './common/security';
 import { createValidationPipe } from './common/validation';
 import { validateEnv } from './config/env.validation';
 import { migrate } from './database/migrate';
@@ -18,7 +19,11 @@ async function bootstrap(): Promise<void> {
 
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
+  // Without a configured proxy, X-Forwarded-For is ignored: rate limits key on the real peer address.
+  if (env.TRUST_PROXY) app.set('trust proxy', /^\d+$/.test(env.TRUST_PROXY) ? Number(env.TRUST_PROXY) : env.TRUST_PROXY);
+  app.use(securityHeaders());
   app.use(json({ limit: env.HTTP_MAX_BODY_BYTES }));
+  app.use(rejectUnsafeJson);
   app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready', 'metrics'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
@@ -30,6 +35,17 @@ async function bootstrap(): Promise<void> {
   await ioAdapter.connectToRedis();
   app.useWebSocketAdapter(ioAdapter);
 
+  if (env.SWAGGER_ENABLED) setUpSwagger(app);
+
+  await app.listen(env.PORT, env.HOST);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  app.get(Logger).log(`Pigeon API listening on port ${port}`, 'Bootstrap');
+  // Test harnesses started with PORT=0 read the chosen port from this line.
+  if (process.send) process.send({ type: 'listening', port });
+}
+
+function setUpSwagger(app: NestExpressApplication): void {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -40,13 +56,6 @@ async function bootstrap(): Promise<void> {
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-
-  await app.listen(env.PORT, env.HOST);
-  const address = app.getHttpServer().address();
-  const port = typeof address === 'object' && address ? address.port : env.PORT;
-  app.get(Logger).log(`Pigeon API listening on port ${port}`, 'Bootstrap');
-  // Test harnesses started with PORT=0 read the chosen port from this line.
-  if (process.send) process.send({ type: 'listening', port });
 }
 
 bootstrap().catch((error: unknown) => {

@@ -140,7 +140,7 @@ describe('security audit regressions', () => {
           expect(seqs.at(-1)).toBe(answersHead(id));
         }
       } finally {
-        client.close();
+        client.disconnect();
       }
     });
 

@@ -77,6 +77,9 @@ describe('live voice (/rt voice:* and GET /api/voice/:id/audio while recording)'
     VOICE_MAX_BYTES: String(256 * 1024),
     SEND_RATE_BURST: '100000',
     SEND_RATE_PER_SECOND: '100000',
+    // One speaker opens many recordings across these tests; the caps have their own tests (audit.spec).
+    OPEN_RECORDINGS_PER_USER_MAX: '100',
+    VOICE_CHUNK_BYTES_PER_SECOND: String(64 * 1024 * 1024),
   });
   const open = async (server: TestServer, token: string) => {
     const socket = await rawSocket(server.url, token);

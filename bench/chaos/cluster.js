@@ -43,6 +43,11 @@ async function startCluster({ nodes = 3, worker = false, env = {} } = {}) {
     RUN_MIGRATIONS: 'false',
     SEND_RATE_BURST: '1000000',
     SEND_RATE_PER_SECOND: '1000000',
+    // Chaos clients sign up, reconnect and resync from one address: the per-user caps are not under test.
+    AUTH_RATE_PER_MINUTE: '1000000',
+    SYNC_RATE_BURST: '1000000',
+    SYNC_RATE_PER_SECOND: '1000000',
+    SOCKETS_PER_USER_MAX: '10000',
     ACCESS_TOKEN_TTL_SECONDS: '7200',
     LOG_LEVEL: process.env.CHAOS_LOG_LEVEL || 'warn',
     CORS_ORIGINS: '*',

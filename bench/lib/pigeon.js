@@ -54,6 +54,13 @@ function apiEnv({ databaseUrl, redisUrl, extra = {} }) {
     ACCESS_TOKEN_TTL_SECONDS: '86400', // no auth:expiring/disconnect in the middle of a run
     SEND_RATE_BURST: '1000000',
     SEND_RATE_PER_SECOND: '1000000',
+    // Load generators sign up, sync and connect from one address and few users.
+    AUTH_RATE_PER_MINUTE: '1000000',
+    SYNC_RATE_BURST: '1000000',
+    SYNC_RATE_PER_SECOND: '1000000',
+    SOCKETS_PER_USER_MAX: '10000',
+    OPEN_RECORDINGS_PER_USER_MAX: '100',
+    VOICE_CHUNK_BYTES_PER_SECOND: String(1024 * 1024 * 1024),
     CORS_ORIGINS: '*',
     ALLOW_PRIVATE_TARGETS: 'true',
     ...(process.env.MESSAGE_WRITES_IN_FLIGHT ? { MESSAGE_WRITES_IN_FLIGHT: process.env.MESSAGE_WRITES_IN_FLIGHT } : {}),

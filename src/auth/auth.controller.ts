@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthService } from './auth.service';
 import { CurrentUserId } from './current-user.decorator';
@@ -15,8 +15,9 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account' })
   @ApiResponse({ status: 201, type: AuthResponseDto })
   @ApiResponse({ status: 409, description: 'Email taken (CONFLICT)' })
-  register(@Body() dto: RegisterDto) {
-    return this.auth.register(dto.email, dto.password, dto.displayName);
+  @ApiResponse({ status: 429, description: 'Too many registrations from this address (RATE_LIMITED, retryAfterMs)' })
+  register(@Body() dto: RegisterDto, @Ip() address: string) {
+    return this.auth.register(dto.email, dto.password, dto.displayName, address);
   }
 
   @Public()
@@ -25,8 +26,9 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign in with email and password' })
   @ApiResponse({ status: 200, type: AuthResponseDto })
   @ApiResponse({ status: 401, description: 'Bad credentials (same answer for an unknown email)' })
-  login(@Body() dto: LoginDto) {
-    return this.auth.login(dto.email, dto.password);
+  @ApiResponse({ status: 429, description: '5 failed logins for this email from this address in 15 min (RATE_LIMITED, retryAfterMs)' })
+  login(@Body() dto: LoginDto, @Ip() address: string) {
+    return this.auth.login(dto.email, dto.password, address);
   }
 
   @Public()
@@ -34,8 +36,9 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Trade a refresh token for a new pair; reuse of a spent one revokes the family' })
   @ApiResponse({ status: 200, type: AuthResponseDto })
-  refresh(@Body() dto: RefreshDto) {
-    return this.auth.refresh(dto.refreshToken);
+  @ApiResponse({ status: 429, description: 'Too many refreshes from this address (RATE_LIMITED, retryAfterMs)' })
+  refresh(@Body() dto: RefreshDto, @Ip() address: string) {
+    return this.auth.refresh(dto.refreshToken, address);
   }
 
   @Public()

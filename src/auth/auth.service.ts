@@ -4,8 +4,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppException } from '../common/app.exception';
 import { AppConfigService } from '../config/app-config.service';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { User } from '../users/user.entity';
 import { PasswordService } from './password.service';
+import { SessionRevocations } from './session-revocations.service';
 import { RefreshTokenFamily } from './refresh-token-family.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { TokenService } from './token.service';
@@ -26,9 +28,13 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly tokens: TokenService,
     private readonly config: AppConfigService,
+    private readonly sessions: SessionRevocations,
+    private readonly rateLimit: RateLimitService,
   ) {}
 
-  async register(email: string, password: string, displayName: string): Promise<AuthResult> {
+  async register(email: string, password: string, displayName: string, address: string): Promise<AuthResult> {
+    // Counted before the Argon2 hash: a flood of sign-ups costs a Redis call each, not 19 MiB of hashing.
+    await this.rateLimit.consumeAuthCall(address);
     const passwordHash = await this.passwords.hash(password);
     return this.dataSource.transaction(async (manager) => {
       const inserted = await manager
@@ -45,15 +51,26 @@ export class AuthService {
     });
   }
 
-  async login(email: string, password: string): Promise<AuthResult> {
+  /**
+   * Failed logins are counted per (email, source address): after LOGIN_FAILURES_MAX in the window that
+   * pair is refused before any hash is computed, known email or not, so nothing is learned about which
+   * emails exist, and the same account can still be reached from other addresses.
+   */
+  async login(email: string, password: string, address: string): Promise<AuthResult> {
+    await this.rateLimit.assertLoginAllowed(email, address);
     const user = await this.dataSource.getRepository(User).findOneBy({ email });
     const ok = await this.passwords.verify(user?.passwordHash, password);
-    if (!user || !ok) throw AppException.unauthorized('Invalid email or password');
+    if (!user || !ok) {
+      await this.rateLimit.recordLoginFailure(email, address);
+      throw AppException.unauthorized('Invalid email or password');
+    }
+    await this.rateLimit.clearLoginFailures(email, address);
     return this.dataSource.transaction((manager) => this.issue(manager, user, undefined));
   }
 
   /** Rotates: the presented token is spent; presenting a spent token revokes its whole family. */
-  async refresh(refreshToken: string): Promise<AuthResult> {
+  async refresh(refreshToken: string, address: string): Promise<AuthResult> {
+    await this.rateLimit.consumeAuthCall(address);
     const tokenHash = hashRefreshToken(refreshToken);
     const outcome = await this.dataSource.transaction(async (manager) => {
       const spent = await manager.query(
@@ -72,8 +89,12 @@ export class AuthService {
       // Unknown, expired, revoked or reused: a known token here means reuse, so the family dies.
       const known = await manager.findOneBy(RefreshToken, { tokenHash });
       if (known) await this.revokeFamily(manager, known.familyId);
-      return null;
+      return known ? { revoked: known.familyId } : null;
     });
+    if (outcome && 'revoked' in outcome) {
+      await this.sessions.revoke([outcome.revoked]);
+      throw AppException.unauthorized('Invalid refresh token');
+    }
     if (!outcome) throw AppException.unauthorized('Invalid refresh token');
     return outcome;
   }
@@ -82,6 +103,8 @@ export class AuthService {
     const known = await this.dataSource.getRepository(RefreshToken).findOneBy({ tokenHash: hashRefreshToken(refreshToken) });
     if (!known) throw AppException.unauthorized('Invalid refresh token');
     await this.revokeFamily(this.dataSource.manager, known.familyId);
+    // Its access tokens and sockets end now, on every node, not when the tokens expire.
+    await this.sessions.revoke([known.familyId]);
   }
 
   async me(userId: string) {
@@ -109,7 +132,7 @@ export class AuthService {
       expiresAt: new Date(Date.now() + ttlMs),
       spentAt: null,
     });
-    const access = this.tokens.signAccess(user.id);
+    const access = this.tokens.signAccess(user.id, family);
     return {
       user: { id: user.id, email: user.email, displayName: user.displayName },
       accessToken: access.token,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfigService } from '../config/app-config.service';
+import { SessionRevocations } from './session-revocations.service';
 import { AccessTokenClaims, JWT_ALGORITHM, jwtKey } from './token.service';
 
 export interface AuthUser {
@@ -11,7 +12,10 @@ export interface AuthUser {
 /** REST bearer auth: the same secret and pinned algorithm as TokenService.verifyAccess. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(config: AppConfigService) {
+  constructor(
+    config: AppConfigService,
+    private readonly sessions: SessionRevocations,
+  ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       secretOrKey: jwtKey(config.get('JWT_SECRET')) as unknown as string,
@@ -22,6 +26,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   validate(claims: AccessTokenClaims): AuthUser | false {
     if (claims.typ !== 'access' || typeof claims.sub !== 'string') return false;
+    // A logged-out or revoked session ends its access tokens at once, not at their expiry.
+    if (this.sessions.isRevoked(claims.sid)) return false;
     return { userId: claims.sub };
   }
 }

@@ -3,10 +3,13 @@ import { createSecretKey, KeyObject } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { AppConfigService } from '../config/app-config.service';
 import { AppException } from '../common/app.exception';
+import { SessionRevocations } from './session-revocations.service';
 
 export interface AccessTokenClaims {
   sub: string;
   typ: 'access';
+  /** The session (refresh-token family) the token was issued in; revoking it ends the token too. */
+  sid?: string;
   iat: number;
   exp: number;
 }
@@ -14,6 +17,7 @@ export interface AccessTokenClaims {
 export interface VerifiedAccess {
   userId: string;
   expiresAt: number;
+  sessionId?: string;
 }
 
 /** Algorithm pinned on sign and verify so `alg: none` or RS/HS confusion is refused. */
@@ -35,14 +39,15 @@ export class TokenService {
   constructor(
     private readonly jwt: JwtService,
     private readonly config: AppConfigService,
+    private readonly sessions: SessionRevocations,
   ) {
     this.key = jwtKey(config.get('JWT_SECRET'));
   }
 
-  signAccess(userId: string): { token: string; expiresAt: number } {
+  signAccess(userId: string, sessionId: string): { token: string; expiresAt: number } {
     const ttl = this.config.get('ACCESS_TOKEN_TTL_SECONDS');
     const token = this.jwt.sign(
-      { sub: userId, typ: 'access' },
+      { sub: userId, typ: 'access', sid: sessionId },
       { algorithm: JWT_ALGORITHM, expiresIn: ttl, privateKey: this.key as unknown as Buffer },
     );
     const claims = this.jwt.decode<AccessTokenClaims>(token);
@@ -60,7 +65,8 @@ export class TokenService {
         publicKey: this.key as unknown as Buffer,
       });
       if (claims.typ !== 'access' || typeof claims.sub !== 'string') throw new Error('wrong token type');
-      return { userId: claims.sub, expiresAt: claims.exp * 1000 };
+      if (this.sessions.isRevoked(claims.sid)) throw new Error('session revoked');
+      return { userId: claims.sub, expiresAt: claims.exp * 1000, sessionId: claims.sid };
     } catch {
       throw AppException.unauthorized('Invalid or expired access token');
     }

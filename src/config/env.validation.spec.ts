@@ -15,6 +15,13 @@ describe(validateEnv.name, () => {
     expect(() => validateEnv({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
   });
 
+  it('allows private webhook and push targets only when NODE_ENV says development or test', () => {
+    expect(validateEnv({}).ALLOW_PRIVATE_TARGETS).toBe(false);
+    expect(validateEnv({ NODE_ENV: 'test' }).ALLOW_PRIVATE_TARGETS).toBe(true);
+    expect(validateEnv({ NODE_ENV: 'development' }).ALLOW_PRIVATE_TARGETS).toBe(true);
+    expect(validateEnv({ NODE_ENV: 'development', ALLOW_PRIVATE_TARGETS: 'false' }).ALLOW_PRIVATE_TARGETS).toBe(false);
+  });
+
   it('requires JWT_SECRET in production', () => {
     expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET is required/);
     const env = validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) });

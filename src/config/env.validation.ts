@@ -204,7 +204,11 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
     if (!warnedDevSecret) process.emitWarning('JWT_SECRET is not set: using the development default. Never run this in production.', 'PigeonConfig');
     warnedDevSecret = true;
   }
-  if (raw.ALLOW_PRIVATE_TARGETS === undefined && env.NODE_ENV === 'production') env.ALLOW_PRIVATE_TARGETS = false;
+  // Private webhook/push targets only where someone said this is not production: NODE_ENV set to
+  // development or test explicitly (an unset NODE_ENV may well be a forgotten production setting).
+  if (raw.ALLOW_PRIVATE_TARGETS === undefined || raw.ALLOW_PRIVATE_TARGETS === '') {
+    env.ALLOW_PRIVATE_TARGETS = raw.NODE_ENV === 'development' || raw.NODE_ENV === 'test';
+  }
   if (!env.VAPID_PUBLIC_KEY !== !env.VAPID_PRIVATE_KEY) {
     throw new Error('Invalid configuration:\n  VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together');
   }

@@ -15,6 +15,7 @@ import { Webhook } from '../webhooks/webhook.entity';
 import { Invite } from '../workspaces/invite.entity';
 import { WorkspaceMember } from '../workspaces/workspace-member.entity';
 import { Workspace } from '../workspaces/workspace.entity';
+import { WorkspaceRemoval } from '../workspaces/workspace-removal.entity';
 
 /** Listed explicitly so the CLI, the API and the worker see the same schema. */
 export const ENTITIES = [
@@ -23,6 +24,7 @@ export const ENTITIES = [
   RefreshToken,
   Workspace,
   WorkspaceMember,
+  WorkspaceRemoval,
   Invite,
   Channel,
   ChannelMember,

@@ -3,6 +3,7 @@ import { VoiceWebhooks1795833211992 } from './migrations/1795833211992-voice-web
 import { PushSubscriptions1795834099165 } from './migrations/1795834099165-push-subscriptions';
 import { LiveVoice1795834159320 } from './migrations/1795834159320-live-voice';
 import { RedactionIndexes1796000002000 } from './migrations/1796000002000-redaction-indexes';
+import { InviteRevocation1796000004000 } from './migrations/1796000004000-invite-revocation';
 
 /** Every migration, in order. Never edit one once committed; add a new one. */
-export const MIGRATIONS = [Initial1764300000000, VoiceWebhooks1795833211992, PushSubscriptions1795834099165, LiveVoice1795834159320, RedactionIndexes1796000002000];
+export const MIGRATIONS = [Initial1764300000000, VoiceWebhooks1795833211992, PushSubscriptions1795834099165, LiveVoice1795834159320, RedactionIndexes1796000002000, InviteRevocation1796000004000];

@@ -387,7 +387,7 @@ export class MessagesService {
       await manager.query("UPDATE messages SET deleted_at = now(), body = '' WHERE id = $1", [messageId]);
       await manager.query('DELETE FROM reactions WHERE message_id = $1', [messageId]);
       // Deletion really deletes: no earlier event, webhook payload or voice field keeps what was said.
-      await redactEarlierEvents(manager, row, { body: '', reactions: [], voice: null });
+      await redactEarlierEvents(manager, row, { body: '', deleted: true });
       return 'message.deleted';
     });
     return { id: messageId };

@@ -1,5 +1,6 @@
 import { Controller, Get, Headers, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Public } from '../auth/public.decorator';
 import { AppException } from '../common/app.exception';
 import { AppConfigService } from '../config/app-config.service';
@@ -18,7 +19,15 @@ export class MetricsController {
   @Header('Content-Type', 'text/plain; version=0.0.4')
   async scrape(@Headers('authorization') authorization?: string): Promise<string> {
     const token = this.config.get('METRICS_TOKEN');
-    if (token && authorization !== `Bearer ${token}`) throw AppException.unauthorized();
+    // In production the metrics are never public: without a token there is nothing here.
+    if (!token && this.config.get('NODE_ENV') === 'production') throw AppException.notFound('Metrics');
+    if (token && !sameSecret(authorization ?? '', `Bearer ${token}`)) throw AppException.unauthorized();
     return this.metrics.registry.metrics();
   }
+}
+
+/** Constant-time comparison (of digests, so lengths never leak either). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

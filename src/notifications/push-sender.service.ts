@@ -8,7 +8,8 @@ import { AppConfigService } from '../config/app-config.service';
 import { PresenceService } from '../presence/presence.service';
 import type { PushMessageJob } from '../queues/queues';
 import { REDIS } from '../redis/redis.module';
-import { targetProblem } from '../webhooks/public-target';
+import { pinnedDispatcher, targetProblem } from '../webhooks/public-target';
+import { fetch } from 'undici';
 import { mentionedUserIds, PushPayload, pushBody, pushTitle } from './push-content';
 import { VapidKeys, VapidKeysService } from './vapid-keys.service';
 
@@ -51,6 +52,12 @@ export class PushSenderService {
     private readonly vapid: VapidKeysService,
     private readonly config: AppConfigService,
   ) {}
+
+  private pinned: ReturnType<typeof pinnedDispatcher> | undefined;
+
+  private dispatcher() {
+    return (this.pinned ??= pinnedDispatcher(this.config.get('ALLOW_PRIVATE_TARGETS')));
+  }
 
   /** Throws PushRetryable when some sends should be tried again (only those are, on the next run). */
   async send(job: PushMessageJob, jobId: string): Promise<void> {
@@ -171,6 +178,8 @@ export class PushSenderService {
         headers,
         body: request.body,
         redirect: 'manual',
+        // Connects only to the addresses it checked: no rebinding between the check and the connection.
+        dispatcher: this.dispatcher(),
         signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
       });
       status = response.status;

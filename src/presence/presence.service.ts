@@ -43,6 +43,11 @@ export class PresenceService implements OnModuleDestroy {
     clearInterval(this.flusher);
   }
 
+  /** Live sockets of a user across every node (entries whose expiry has not passed). */
+  async liveSocketCount(userId: string): Promise<number> {
+    return this.redis.zcount(`presence:sockets:${userId}`, `(${Date.now()}`, '+inf');
+  }
+
   async connected(userId: string, socketId: string, workspaceIds: string[]): Promise<void> {
     const user = this.local.get(userId) ?? { sockets: new Set(), workspaces: new Set() };
     user.sockets.add(socketId);

@@ -15,6 +15,7 @@ import { AccessService } from '../access/access.service';
 import { MembershipBus, MembershipChange } from '../access/membership-bus.service';
 import { AppException } from '../common/app.exception';
 import { AppConfigService } from '../config/app-config.service';
+import { SessionRevocations } from '../auth/session-revocations.service';
 import { TokenService } from '../auth/token.service';
 import { channelRoom, FanoutService, RT_NAMESPACE, userRoom, workspaceRoom } from '../fanout/fanout.service';
 import { EditMessageDto, MessageIdDto, ReactionDto, SendMessageDto } from '../messages/dto/message.dto';
@@ -31,14 +32,18 @@ import { WsExceptionFilter } from './ws-exception.filter';
 interface SocketState {
   userId: string;
   expiresAt: number;
+  sessionId?: string;
   expiryTimers: NodeJS.Timeout[];
 }
+
+/** Room of a session's sockets, so revoking the session disconnects exactly those. */
+const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 
 const EXPIRY_WARNING_MS = 60_000;
 
 type PigeonSocket = Socket & { data: SocketState };
 
-function handshakeError(code: 'UNAUTHORIZED' | 'FORBIDDEN', message: string): Error {
+function handshakeError(code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'LIMIT_REACHED', message: string): Error {
   // socket.io sends `message` and `data` to the client as its connect_error.
   return Object.assign(new Error(code), { data: { code, message } });
 }
@@ -60,6 +65,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly fanout: FanoutService,
     private readonly presence: PresenceService,
     private readonly rateLimit: RateLimitService,
+    private readonly sessions: SessionRevocations,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
@@ -74,14 +80,29 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
         return next(handshakeError('FORBIDDEN', 'Origin not allowed'));
       }
       const auth = socket.handshake.auth as { token?: unknown } | undefined;
+      let verified;
       try {
-        const verified = this.tokens.verifyAccess(auth?.token);
-        (socket.data as SocketState) = { userId: verified.userId, expiresAt: verified.expiresAt, expiryTimers: [] };
-        next();
+        verified = this.tokens.verifyAccess(auth?.token);
       } catch {
-        next(handshakeError('UNAUTHORIZED', 'Invalid or expired access token'));
+        return next(handshakeError('UNAUTHORIZED', 'Invalid or expired access token'));
       }
+      const { userId, expiresAt, sessionId } = verified;
+      // Live sockets of the user on every node, from the presence set (ids scored by expiry).
+      this.presence
+        .liveSocketCount(userId)
+        .then((live) => {
+          const max = this.config.get('SOCKETS_PER_USER_MAX');
+          if (live >= max) return next(handshakeError('LIMIT_REACHED', `At most ${max} connections per user`));
+          (socket.data as SocketState) = { userId, expiresAt, sessionId, expiryTimers: [] };
+          next();
+        })
+        .catch((error: unknown) => {
+          this.logger.warn(`Socket count unavailable, admitting: ${String(error)}`);
+          (socket.data as SocketState) = { userId, expiresAt, sessionId, expiryTimers: [] };
+          next();
+        });
     });
+    this.sessions.onRevoked((sessionId) => namespace.local.in(sessionRoom(sessionId)).disconnectSockets(true));
     this.fanout.attach(namespace);
     this.membership.attachRooms({
       apply: (change) => void this.applyMembership(change),
@@ -109,6 +130,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
         );
       const workspaces = new Map<string, { id: string; role: string; channels: { id: string; headSeq: number; lastReadSeq: number }[] }>();
       const rooms = [userRoom(userId)];
+      if (socket.data.sessionId) rooms.push(sessionRoom(socket.data.sessionId));
       for (const row of rows) {
         let workspace = workspaces.get(row.workspace_id);
         if (!workspace) {
@@ -241,6 +263,12 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     const verified = this.tokens.verifyAccess(dto.token);
     if (verified.userId !== socket.data.userId) throw AppException.unauthorized('Token belongs to another user');
     socket.data.expiresAt = verified.expiresAt;
+    if (verified.sessionId !== socket.data.sessionId) {
+      // The socket now lives on the new token's session: revoking that one must end it.
+      if (socket.data.sessionId) void socket.leave(sessionRoom(socket.data.sessionId));
+      if (verified.sessionId) void socket.join(sessionRoom(verified.sessionId));
+      socket.data.sessionId = verified.sessionId;
+    }
     this.scheduleExpiry(socket);
     return { expiresAt: new Date(verified.expiresAt).toISOString() };
   }

@@ -1,46 +1,40 @@
+import { lookup as dnsLookup, LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { Agent as HttpsAgent } from 'node:https';
+import { isIP, LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { Agent } from 'undici';
 
-/** Addresses an outbound request from the server must never reach (SSRF): loopback, private, link-local, ULA... */
-const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const)
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['64:ff9b::', 96],
-  ['2001:db8::', 32],
-] as const)
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
+/**
+ * Ranges ipaddr.js counts as unicast that a server must still never reach: IPv4-compatible IPv6
+ * (::/96, deprecated, would carry an IPv4 address), site-local (fec0::/10, deprecated) and 6to4
+ * (2002::/16, which embeds an IPv4 address that may be private).
+ */
+const EXTRA_BLOCKED: [ipaddr.IPv6, number][] = [
+  ipaddr.IPv6.parseCIDR('::/96'),
+  ipaddr.IPv6.parseCIDR('fec0::/10'),
+  ipaddr.IPv6.parseCIDR('2002::/16'),
+];
 
+/**
+ * Only globally routable unicast addresses are public (SSRF): ipaddr.js names every special range
+ * (loopback, private, link-local, ULA, multicast, NAT64, Teredo, documentation, benchmarking...).
+ * IPv4 inside IPv6 (mapped ::ffff:a.b.c.d) is judged as the IPv4 address it carries.
+ */
 export function isPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return !NON_PUBLIC.check(address, 'ipv4');
-  if (family !== 6) return false;
-  // IPv4-mapped IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it carries.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return isPublicAddress(mapped[1]);
-  return !NON_PUBLIC.check(address, 'ipv6');
+  if (!ipaddr.isValid(address)) return false;
+  let parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.range() !== 'unicast') return false;
+  if (parsed.kind() === 'ipv6') return !EXTRA_BLOCKED.some((range) => (parsed as ipaddr.IPv6).match(range));
+  return true;
 }
 
 /**
  * Why `url` may not be used as an outbound target, or null when it may. With `allowPrivate`
- * (ALLOW_PRIVATE_TARGETS) http and loopback/private addresses are allowed too.
+ * (ALLOW_PRIVATE_TARGETS) http and loopback/private addresses are allowed too. This is the early,
+ * friendly check; the connection itself goes through `pinnedLookup`, which checks the addresses it
+ * actually connects to, so a name cannot resolve elsewhere in between (DNS rebinding).
  */
 export async function targetProblem(url: string, allowPrivate: boolean): Promise<string | null> {
   let parsed: URL;
@@ -62,4 +56,37 @@ export async function targetProblem(url: string, allowPrivate: boolean): Promise
   }
   if (addresses.length === 0 || !addresses.every(isPublicAddress)) return 'url must resolve to public addresses only';
   return null;
+}
+
+export class NonPublicTargetError extends Error {
+  readonly code = 'ENONPUBLIC';
+}
+
+/**
+ * A `lookup` for sockets: resolves once and hands the connection only addresses that passed the
+ * check, so what was checked is what is connected to.
+ */
+export function pinnedLookup(allowPrivate: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true, verbatim: true }, (error, resolved) => {
+      if (error) return callback(error, '', 0);
+      const addresses = resolved as unknown as LookupAddress[];
+      const allowed = allowPrivate ? addresses : addresses.filter((a) => isPublicAddress(a.address));
+      if (allowed.length === 0 || allowed.length !== addresses.length) {
+        return callback(new NonPublicTargetError(`${hostname} resolves to a non-public address`), '', 0);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
+      callback(null, allowed[0].address, allowed[0].family);
+    });
+  };
+}
+
+/** An undici dispatcher (for fetch) whose every connection goes through `pinnedLookup`. */
+export function pinnedDispatcher(allowPrivate: boolean): Agent {
+  return new Agent({ connect: { lookup: pinnedLookup(allowPrivate) } });
+}
+
+/** An https.Agent (for web-push) whose every connection goes through `pinnedLookup`. */
+export function pinnedHttpsAgent(allowPrivate: boolean): HttpsAgent {
+  return new HttpsAgent({ keepAlive: true, lookup: pinnedLookup(allowPrivate) });
 }

@@ -4,7 +4,8 @@ import { createHmac } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppConfigService } from '../config/app-config.service';
 import type { EventEnvelope } from '../messages/message.view';
-import { targetProblem } from './public-target';
+import { fetch } from 'undici';
+import { pinnedDispatcher, targetProblem } from './public-target';
 import type { DeliveryAttempt, DeliveryStatus } from './webhook-delivery.entity';
 
 const ONE_HOUR_MS = 3_600_000;
@@ -30,6 +31,12 @@ export class WebhookDeliveryService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfigService,
   ) {}
+
+  private pinned: ReturnType<typeof pinnedDispatcher> | undefined;
+
+  private dispatcher() {
+    return (this.pinned ??= pinnedDispatcher(this.config.get('ALLOW_PRIVATE_TARGETS')));
+  }
 
   /** Throws DeliveryFailed when the attempt failed, so BullMQ retries; marks `failed` on the last one. */
   async attempt(deliveryId: string, isLastAttempt: boolean): Promise<void> {
@@ -95,6 +102,8 @@ export class WebhookDeliveryService {
           body,
           // Redirects are not followed: a 3xx is a failed attempt, never a hop to another host.
           redirect: 'manual',
+          // Connects only to the addresses it checked: no rebinding between the check and the connection.
+          dispatcher: this.dispatcher(),
           signal: AbortSignal.timeout(this.config.get('WEBHOOK_TIMEOUT_MS')),
         });
         attempt.statusCode = response.status;

@@ -29,6 +29,10 @@ export class Invite {
   @Column({ name: 'created_by', type: 'uuid' })
   createdBy: string;
 
+  /** Set by DELETE .../invites/:code: the code answers 404 from then on. */
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

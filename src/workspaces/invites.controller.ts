@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUserId } from '../auth/current-user.decorator';
 import { ParseIdPipe } from '../common/parse-id.pipe';
@@ -18,6 +18,20 @@ export class InvitesController {
   @ApiResponse({ status: 404, description: 'Unknown workspace or not a member (NOT_FOUND)' })
   create(@CurrentUserId() userId: string, @Param('wid', ParseIdPipe) wid: string, @Body() dto: CreateInviteDto) {
     return this.invites.create(userId, wid, dto);
+  }
+
+  @Delete('workspaces/:wid/invites/:code')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Revoke an invite (owners/admins)',
+    description: 'The code answers 404 to accept from then on; members who joined with it stay.',
+  })
+  @ApiResponse({ status: 204, description: 'Revoked' })
+  @ApiResponse({ status: 401, description: 'Missing or invalid access token (UNAUTHORIZED)' })
+  @ApiResponse({ status: 403, description: 'Not an owner or admin (FORBIDDEN)' })
+  @ApiResponse({ status: 404, description: 'Unknown workspace, not a member, or unknown/already revoked code (NOT_FOUND)' })
+  async revoke(@CurrentUserId() userId: string, @Param('wid', ParseIdPipe) wid: string, @Param('code') code: string): Promise<void> {
+    await this.invites.revoke(userId, wid, code);
   }
 
   @Post('invites/:code/accept')

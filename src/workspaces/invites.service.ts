@@ -59,6 +59,17 @@ export class InvitesService {
     };
   }
 
+  /** Owners and admins end an invite; its code answers 404 from then on. */
+  async revoke(callerId: string, workspaceId: string, code: string): Promise<void> {
+    await this.access.requireWorkspaceAdmin(workspaceId, callerId);
+    if (code.length > MAX_CODE_LENGTH) throw AppException.notFound('Invite');
+    const [, revoked]: [unknown[], number] = await this.dataSource.query(
+      'UPDATE invites SET revoked_at = now() WHERE workspace_id = $1 AND code = $2 AND revoked_at IS NULL RETURNING id',
+      [workspaceId, code],
+    );
+    if (revoked === 0) throw AppException.notFound('Invite');
+  }
+
   /**
    * Joins the invite's workspace and its `general`. A use is consumed by a conditional UPDATE, so
    * concurrent accepts never exceed maxUses; an existing member keeps their role and spends nothing.
@@ -66,9 +77,13 @@ export class InvitesService {
   async accept(callerId: string, code: string): Promise<{ workspaceId: string; userId: string; role: WorkspaceRole }> {
     if (code.length > MAX_CODE_LENGTH) throw AppException.notFound('Invite');
     const outcome = await this.dataSource.transaction(async (manager) => {
+      // Revoked, expired, or made before an admin removed the caller: as if the code did not exist.
       const invites: { id: string; workspace_id: string; role: InviteRole }[] = await manager.query(
-        'SELECT id, workspace_id, role FROM invites WHERE code = $1 AND expires_at > now()',
-        [code],
+        `SELECT i.id, i.workspace_id, i.role FROM invites i
+          WHERE i.code = $1 AND i.expires_at > now() AND i.revoked_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM workspace_removals r
+                             WHERE r.workspace_id = i.workspace_id AND r.user_id = $2 AND r.removed_at >= i.created_at)`,
+        [code, callerId],
       );
       if (invites.length === 0) throw AppException.notFound('Invite');
       const invite = invites[0];

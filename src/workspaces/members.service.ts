@@ -79,6 +79,14 @@ export class MembersService {
         workspaceId,
         userId,
       ]);
+      // Removed by someone else: the invites made until now no longer let them back in.
+      if (userId !== callerId.toLowerCase()) {
+        await manager.query(
+          `INSERT INTO workspace_removals (workspace_id, user_id, removed_by) VALUES ($1, $2, $3)
+           ON CONFLICT (workspace_id, user_id) DO UPDATE SET removed_at = now(), removed_by = EXCLUDED.removed_by`,
+          [workspaceId, userId, callerId],
+        );
+      }
       const channels: { id: string }[] = await manager.query(
         `SELECT c.id FROM channels c JOIN channel_members m ON m.channel_id = c.id
           WHERE m.workspace_id = $1 AND m.user_id = $2 AND c.workspace_id = $1
