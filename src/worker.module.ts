@@ -17,6 +17,8 @@ import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
       inject: [AppConfigService],
       useFactory: (config: AppConfigService) => ({
         connection: { url: config.get('REDIS_URL'), maxRetriesPerRequest: null },
+        // BullMQ keys live under REDIS_PREFIX: another deployment's worker never takes these jobs.
+        prefix: `${config.get('REDIS_PREFIX')}:bull`,
       }),
     }),
     BullModule.registerQueue(...Object.values(QUEUES).map((name) => ({ name }))),

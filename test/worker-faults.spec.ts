@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { Api } from './support/api';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from './support/env';
+import { TEST_DATABASE_URL, TEST_REDIS_PREFIX, TEST_REDIS_URL } from './support/env';
 import { createWorkspace, sleep, TestWorkspace, waitFor } from './support/fixtures';
 import { startServer, TestServer } from './support/server';
 
@@ -107,7 +107,7 @@ describe('worker faults', () => {
   let poller: NodeJS.Timeout;
   beforeEach(() => {
     poller = setInterval(() => {
-      void redis.lrange('bull:voice:active', 0, -1).then((ids) => (activeJobs = ids)).catch(() => undefined);
+      void redis.lrange(`${TEST_REDIS_PREFIX}:bull:voice:active`, 0, -1).then((ids) => (activeJobs = ids)).catch(() => undefined);
       void db
         .query("SELECT status FROM voice_clips ORDER BY created_at DESC LIMIT 1")
         .then((r) => (readyStatus = r.rows[0]?.status ?? ''))

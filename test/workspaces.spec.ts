@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import pg from 'pg';
 import { Api, registerUser, TestUser, uniqueSlug } from './support/api';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from './support/env';
+import { TEST_DATABASE_URL, TEST_REDIS_PREFIX, TEST_REDIS_URL } from './support/env';
 import { startServer, TestServer } from './support/server';
 
 type Role = 'owner' | 'admin' | 'member' | 'guest';
@@ -143,7 +143,7 @@ describe('workspaces, members and invites (REST)', () => {
       const owner = await registerUser(api, 'owner');
       const { id } = await createWorkspace(owner);
       const guest = await join(owner, id, 'guest');
-      await redis.set(`presence:${owner.id}`, 'dnd', 'EX', 60);
+      await redis.set(`${TEST_REDIS_PREFIX}:presence:${owner.id}`, 'dnd', 'EX', 60);
       const response = await api.get(`/api/workspaces/${id}/members`, guest.accessToken);
       expect(response.status).toBe(200);
       expect(response.body).toEqual([

@@ -466,7 +466,7 @@ const scenarios = {
     };
 
     const readyCount = async () => Number((await db.query("SELECT count(*)::int AS n FROM voice_clips WHERE status = 'ready'")).rows[0].n);
-    const activeJobs = () => redis.lrange('bull:voice:active', 0, -1);
+    const activeJobs = () => redis.lrange('pigeon:bull:voice:active', 0, -1);
     /** PIDs whose parent is `pid` (the worker's ffmpeg children). */
     const childrenOf = (pid) => {
       const out = [];
@@ -537,7 +537,7 @@ const scenarios = {
       // While the restarted worker re-runs a job the first kill interrupted (attempts started > 1).
       const victims = new Set(kill1.activeJobs);
       await waitFor(async () => {
-        for (const id of await activeJobs()) if (victims.has(id) && Number(await redis.hget(`bull:voice:${id}`, 'ats')) > 1) return true;
+        for (const id of await activeJobs()) if (victims.has(id) && Number(await redis.hget(`pigeon:bull:voice:${id}`, 'ats')) > 1) return true;
         return false;
       }, 30_000, 're-run of a job interrupted by the first kill');
       await killWorker('re-run of an interrupted job active');
@@ -599,8 +599,8 @@ const scenarios = {
 
     // BullMQ: how often each job was started (ats), stalled (stc), failed attempts (atm), final state.
     const jobs = await Promise.all(voiceIds.map(async (id) => {
-      const h = await redis.hgetall(`bull:voice:${id}`);
-      const [completed, failed] = await Promise.all([redis.zscore('bull:voice:completed', id), redis.zscore('bull:voice:failed', id)]);
+      const h = await redis.hgetall(`pigeon:bull:voice:${id}`);
+      const [completed, failed] = await Promise.all([redis.zscore('pigeon:bull:voice:completed', id), redis.zscore('pigeon:bull:voice:failed', id)]);
       return { id, ats: Number(h.ats || 0), stc: Number(h.stc || 0), atm: Number(h.atm || 0), state: completed ? 'completed' : failed ? 'failed' : h.processedOn ? 'active/waiting' : 'waiting', failedReason: h.failedReason, processedOn: Number(h.processedOn || 0), finishedOn: Number(h.finishedOn || 0) };
     }));
     const rerun = jobs.filter((j) => j.ats > 1);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { REDIS, REDIS_SUBSCRIBER } from '../redis/redis.module';
+import { AppConfigService } from '../config/app-config.service';
+import { REDIS, REDIS_SUBSCRIBER, redisChannel } from '../redis/redis.module';
 import { AccessService } from './access.service';
 
 export interface MembershipChange {
@@ -18,7 +19,7 @@ export interface MembershipRoomHandler {
   broadcastAndWait(change: MembershipChange): Promise<void>;
 }
 
-const CHANNEL = 'pigeon:membership';
+
 
 /**
  * Membership changes reach every node's access cache and socket rooms before the change's
@@ -33,14 +34,19 @@ export class MembershipBus implements OnModuleInit {
     private readonly access: AccessService,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
-  ) {}
+    config: AppConfigService,
+  ) {
+    this.channel = redisChannel(config.get('REDIS_PREFIX'), 'membership');
+  }
+
+  private readonly channel: string;
 
   async onModuleInit(): Promise<void> {
-    await this.subscriber.subscribe(CHANNEL);
+    await this.subscriber.subscribe(this.channel);
     // Changes published while this node was cut off from Redis were missed: start the cache afresh.
     this.subscriber.on('ready', () => this.access.invalidateAll());
     this.subscriber.on('message', (channel: string, raw: string) => {
-      if (channel !== CHANNEL) return;
+      if (channel !== this.channel) return;
       try {
         this.access.invalidate(JSON.parse(raw) as MembershipChange);
       } catch (error) {
@@ -56,7 +62,7 @@ export class MembershipBus implements OnModuleInit {
 
   async changed(change: MembershipChange): Promise<void> {
     this.access.invalidate(change);
-    await this.redis.publish(CHANNEL, JSON.stringify(change));
+    await this.redis.publish(this.channel, JSON.stringify(change));
     if (this.rooms) {
       this.rooms.apply(change);
       await this.rooms.broadcastAndWait(change);

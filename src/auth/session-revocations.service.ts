@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { AppConfigService } from '../config/app-config.service';
-import { REDIS, REDIS_SUBSCRIBER } from '../redis/redis.module';
+import { REDIS, REDIS_SUBSCRIBER, redisChannel } from '../redis/redis.module';
 
-const CHANNEL = 'pigeon:session-revoked';
+
 const KEY_PREFIX = 'session:revoked:';
 
 /**
@@ -23,12 +23,16 @@ export class SessionRevocations implements OnModuleInit {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
     private readonly config: AppConfigService,
-  ) {}
+  ) {
+    this.channel = redisChannel(config.get('REDIS_PREFIX'), 'session-revoked');
+  }
+
+  private readonly channel: string;
 
   async onModuleInit(): Promise<void> {
-    await this.subscriber.subscribe(CHANNEL);
+    await this.subscriber.subscribe(this.channel);
     this.subscriber.on('message', (channel: string, sessionId: string) => {
-      if (channel === CHANNEL) this.apply(sessionId);
+      if (channel === this.channel) this.apply(sessionId);
     });
     // Revocations published while this node was cut off from Redis are read back from their keys.
     this.subscriber.on('ready', () => void this.load());
@@ -53,7 +57,7 @@ export class SessionRevocations implements OnModuleInit {
     if (sessionIds.length === 0) return;
     const ttlSeconds = this.config.get('ACCESS_TOKEN_TTL_SECONDS') + 60;
     const pipeline = this.redis.pipeline();
-    for (const id of sessionIds) pipeline.set(`${KEY_PREFIX}${id}`, '1', 'EX', ttlSeconds).publish(CHANNEL, id);
+    for (const id of sessionIds) pipeline.set(`${KEY_PREFIX}${id}`, '1', 'EX', ttlSeconds).publish(this.channel, id);
     await pipeline.exec();
     for (const id of sessionIds) this.apply(id);
   }
@@ -75,9 +79,11 @@ export class SessionRevocations implements OnModuleInit {
     try {
       let cursor = '0';
       do {
-        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${KEY_PREFIX}*`, 'COUNT', 1000);
+        // SCAN patterns and results carry the whole key: ioredis' keyPrefix is not applied to them.
+        const fullPrefix = `${this.config.get('REDIS_PREFIX')}:${KEY_PREFIX}`;
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${fullPrefix}*`, 'COUNT', 1000);
         cursor = next;
-        for (const key of keys) this.apply(key.slice(KEY_PREFIX.length));
+        for (const key of keys) this.apply(key.slice(fullPrefix.length));
       } while (cursor !== '0');
     } catch (error) {
       this.logger.warn(`Could not load revoked sessions: ${String(error)}`);

@@ -29,6 +29,13 @@ export class EnvironmentVariables {
   @IsString()
   REDIS_URL = 'redis://127.0.0.1:6379';
 
+  /**
+   * Namespace of everything Pigeon keeps in Redis (keys, pub/sub channels, BullMQ queues, the Socket.IO
+   * adapter), so several deployments can share one Redis without taking each other's jobs or events.
+   */
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'REDIS_PREFIX must be 1-64 letters, digits, dots, dashes or underscores' })
+  REDIS_PREFIX = 'pigeon';
+
   @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET = DEV_JWT_SECRET;
 

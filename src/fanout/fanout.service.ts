@@ -1,9 +1,13 @@
+import { AppConfigService } from '../config/app-config.service';
 import { Inject, Injectable } from '@nestjs/common';
 import { Emitter } from '@socket.io/redis-emitter';
 import type Redis from 'ioredis';
 import type { Namespace } from 'socket.io';
 import type { EventEnvelope } from '../messages/message.view';
 import { REDIS } from '../redis/redis.module';
+
+/** The Socket.IO adapter's and emitter's channel prefix, under REDIS_PREFIX (they must agree). */
+export const socketIoChannel = (prefix: string) => `${prefix}:socket.io`;
 
 export const RT_NAMESPACE = '/rt';
 export const channelRoom = (channelId: string) => `ch:${channelId}`;
@@ -23,7 +27,10 @@ export class FanoutService {
   /** Committed events waiting for the next turn of the event loop. */
   private readonly outbox: EventEnvelope[][] = [];
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly config: AppConfigService,
+  ) {}
 
   attach(namespace: Namespace): void {
     this.namespace = namespace;
@@ -63,7 +70,7 @@ export class FanoutService {
       target.emit(event, payload);
       return;
     }
-    this.emitter ??= new Emitter(this.redis).of(RT_NAMESPACE) as unknown as Emitter;
+    this.emitter ??= new Emitter(this.redis, { key: socketIoChannel(this.config.get('REDIS_PREFIX')) }).of(RT_NAMESPACE) as unknown as Emitter;
     let target = this.emitter.to(room);
     if (options.except) target = target.except(options.except);
     target.emit(event, payload);

@@ -12,6 +12,8 @@ import { AppConfigService } from '../config/app-config.service';
       inject: [AppConfigService],
       useFactory: (config: AppConfigService) => ({
         connection: { url: config.get('REDIS_URL'), maxRetriesPerRequest: null },
+        // BullMQ keys live under REDIS_PREFIX: another deployment's worker never takes these jobs.
+        prefix: `${config.get('REDIS_PREFIX')}:bull`,
       }),
     }),
   ],

@@ -3,6 +3,7 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { filter, type Observable } from 'rxjs';
 import { createAdapter } from '@socket.io/redis-adapter';
+import { socketIoChannel } from '../fanout/fanout.service';
 import Redis from 'ioredis';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { EnvironmentVariables } from '../config/env.validation';
@@ -29,7 +30,7 @@ export class RedisIoAdapter extends IoAdapter {
     const sub = pub.duplicate({ connectionName: 'pigeon-io-sub' });
     this.clients = [pub, sub];
     await Promise.all([pub.ping(), sub.ping()]);
-    this.adapterConstructor = createAdapter(pub, sub, { requestsTimeout: 3000 });
+    this.adapterConstructor = createAdapter(pub, sub, { requestsTimeout: 3000, key: socketIoChannel(this.env.REDIS_PREFIX) });
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {

@@ -17,22 +17,34 @@ class RedisLifecycle implements OnApplicationShutdown {
   }
 }
 
-function connect(url: string, name: string, subscriber = false): Redis {
+/**
+ * Pub/sub channel names under the deployment's REDIS_PREFIX (ioredis' keyPrefix covers keys, Lua
+ * KEYS included, but not channels or SCAN patterns).
+ */
+export const redisChannel = (prefix: string, name: string) => `${prefix}:${name}`;
+
+function connect(url: string, prefix: string, name: string, subscriber = false): Redis {
   // Commands wait (not fail) through short outages; callers see errors only when Redis stays away.
   if (subscriber) return new Redis(url, { connectionName: name, enableReadyCheck: false });
   // commandTimeout: a paused (not disconnected) Redis must not hang a send's ack forever.
-  return new Redis(url, { connectionName: name, maxRetriesPerRequest: 2, commandTimeout: 2000, enableAutoPipelining: true });
+  return new Redis(url, {
+    connectionName: name,
+    keyPrefix: `${prefix}:`,
+    maxRetriesPerRequest: 2,
+    commandTimeout: 2000,
+    enableAutoPipelining: true,
+  });
 }
 
 /** One command connection and one subscriber connection per process. */
 @Global()
 @Module({
   providers: [
-    { provide: REDIS, inject: [AppConfigService], useFactory: (c: AppConfigService) => connect(c.get('REDIS_URL'), 'pigeon') },
+    { provide: REDIS, inject: [AppConfigService], useFactory: (c: AppConfigService) => connect(c.get('REDIS_URL'), c.get('REDIS_PREFIX'), 'pigeon') },
     {
       provide: REDIS_SUBSCRIBER,
       inject: [AppConfigService],
-      useFactory: (c: AppConfigService) => connect(c.get('REDIS_URL'), 'pigeon-sub', true),
+      useFactory: (c: AppConfigService) => connect(c.get('REDIS_URL'), c.get('REDIS_PREFIX'), 'pigeon-sub', true),
     },
     RedisLifecycle,
   ],

@@ -5,3 +5,5 @@
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pigeon_test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TEST_JWT_SECRET = 'pigeon-test-secret-0123456789abcdef0123456789';
+/** REDIS_PREFIX of the servers this run starts (set per run by global-setup.ts). */
+export const TEST_REDIS_PREFIX = process.env.TEST_REDIS_PREFIX ?? 'pigeon-test';

@@ -13,6 +13,8 @@ export default async function globalSetup(): Promise<void> {
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   process.env.TEST_DATABASE_URL = url.toString();
+  // Its own Redis namespace too: other runs (or Pigeons) sharing this Redis never see its keys or jobs.
+  process.env.TEST_REDIS_PREFIX ??= `pigeon-test-${randomBytes(4).toString('hex')}`;
   const result = spawnSync(process.execPath, [join(root, 'dist', 'database', 'migrate.js')], {
     env: { ...process.env, DATABASE_URL: url.toString() },
     encoding: 'utf8',

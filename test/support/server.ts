@@ -1,6 +1,6 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_URL } from './env';
+import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_PREFIX, TEST_REDIS_URL } from './env';
 
 export interface TestServer {
   url: string;
@@ -26,6 +26,7 @@ export async function startServer(env: Record<string, string> = {}, entry = 'mai
       HOST: '127.0.0.1',
       DATABASE_URL: TEST_DATABASE_URL,
       REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: TEST_REDIS_PREFIX,
       JWT_SECRET: TEST_JWT_SECRET,
       RUN_MIGRATIONS: 'false',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
