@@ -121,8 +121,8 @@ describe('security audit regressions', () => {
         expect(total).toBeLessThanOrEqual(50);
         expect(answers.every((a) => a.events.length <= 20)).toBe(true);
         expect(answers.map((a) => a.hasMore)).toEqual([true, true, true]);
-        // Each channel holds member.joined x2 + 30 messages after its creation: 20 + 20 + 10 = 50.
-        expect(answers.map((a) => a.events.length)).toEqual([20, 20, 10]);
+        // 32 events behind in each (2 member.joined + 30 messages): the 50 are shared out, 16 + 17 + 17.
+        expect(answers.map((a) => a.events.length).sort()).toEqual([16, 17, 17]);
       } finally {
         socket.close();
       }

@@ -104,10 +104,10 @@ export class EnvironmentVariables {
 
   /** `sync` calls per user (all nodes): bursts of SYNC_RATE_BURST, SYNC_RATE_PER_SECOND on average. */
   @Transform(toInt) @IsInt() @Min(1)
-  SYNC_RATE_BURST = 30;
+  SYNC_RATE_BURST = 60;
 
   @Transform(toInt) @IsInt() @Min(1)
-  SYNC_RATE_PER_SECOND = 10;
+  SYNC_RATE_PER_SECOND = 20;
 
   /** Distinct emoji one message may carry. */
   @Transform(toInt) @IsInt() @Min(1) @Max(1000)

@@ -60,6 +60,8 @@ export class MessagesController {
     @Query() query: EventsQueryDto,
   ) {
     await this.access.requireChannelMember(cid, userId, wid);
+    // The REST twin of `sync`: the same per-user budget of catch-up reads.
+    await this.rateLimit.consumeSync(userId);
     return this.messages.events(cid, query.after ?? 0, query.limit ?? this.config.get('SYNC_PAGE_LIMIT'));
   }
 }

@@ -511,9 +511,10 @@ export class MessagesService {
 
   /**
    * Catch-up for several channels in one answer, bounded: a channel named twice is answered once
-   * (from the smaller afterSeq), at most `perChannel` events each and `total` in all, in the order the
-   * channels were named. A channel past the budget answers no events and `hasMore` when it has any,
-   * so the client asks again from there. One query finds the heads; channels with nothing new cost none.
+   * (from the smaller afterSeq), at most `perChannel` events each and `total` in all, shared fairly so
+   * every channel behind moves on (a small backlog is answered whole, big ones split the rest). A
+   * channel cut short answers `hasMore`, so the client asks again from there. One query finds the
+   * heads; channels with nothing new cost nothing more.
    */
   async syncChannels(
     entries: { channelId: string; afterSeq: number }[],
@@ -527,16 +528,20 @@ export class MessagesService {
       [[...from.keys()]],
     );
     const headOf = new Map(heads.map((h) => [h.id, Number(h.head_seq)]));
-    let budget = total;
+    const share = fairShares(
+      [...from].map(([channelId, afterSeq]) => Math.min(perChannel, Math.max(0, (headOf.get(channelId) ?? 0) - afterSeq))),
+      total,
+    );
     const answers = [];
+    let i = 0;
     for (const [channelId, afterSeq] of from) {
       const headSeq = headOf.get(channelId) ?? 0;
-      if (headSeq <= afterSeq || budget === 0) {
+      const quota = share[i++];
+      if (quota === 0) {
         answers.push({ channelId, events: [], headSeq, hasMore: headSeq > afterSeq });
         continue;
       }
-      const page = await this.events(channelId, afterSeq, Math.min(perChannel, budget));
-      budget -= page.events.length;
+      const page = await this.events(channelId, afterSeq, quota);
       answers.push({ channelId, events: page.events, headSeq: Math.max(headSeq, page.headSeq), hasMore: page.hasMore });
     }
     return answers;
@@ -598,4 +603,21 @@ export const EVENT_REACTORS_PER_EMOJI = 20;
 export function eventSnapshot(view: MessageView): MessageView {
   if (view.reactions.every((r) => r.userIds.length <= EVENT_REACTORS_PER_EMOJI)) return view;
   return { ...view, reactions: view.reactions.map((r) => ({ ...r, userIds: r.userIds.slice(0, EVENT_REACTORS_PER_EMOJI) })) };
+}
+
+/**
+ * Splits `total` over `needs` by water-filling: every need gets an equal share, a need smaller than
+ * its share gives the rest back to the others. Never more than a need, never more than `total` in all.
+ */
+export function fairShares(needs: number[], total: number): number[] {
+  const shares = needs.map(() => 0);
+  let remaining = total;
+  const order = needs.map((need, index) => ({ need, index })).filter((n) => n.need > 0).sort((a, b) => a.need - b.need);
+  for (let k = 0; k < order.length && remaining > 0; k++) {
+    const even = Math.floor(remaining / (order.length - k));
+    const given = Math.min(order[k].need, Math.max(1, even));
+    shares[order[k].index] = given;
+    remaining -= given;
+  }
+  return shares;
 }
