@@ -1,6 +1,6 @@
 import { AppException } from '../../common/app.exception';
 import { PayloadPipe } from '../../realtime/payload.pipe';
-import { VoiceChunkDto } from './live-voice.dto';
+import { canonicalLiveMimeType, VoiceChunkDto, VoiceStartDto } from './live-voice.dto';
 
 describe(VoiceChunkDto.name, () => {
   const sut = new PayloadPipe(VoiceChunkDto);
@@ -39,4 +39,28 @@ describe(VoiceChunkDto.name, () => {
   ])('refuses %s with VALIDATION', (_name, payload) => {
     expect(codeOf(payload)).toBe('VALIDATION');
   });
+});
+
+describe(VoiceStartDto.name, () => {
+  const sut = new PayloadPipe(VoiceStartDto);
+  const start = (mimeType: unknown) => ({ channelId: '6f1c2a52-4a0e-4d3f-9a59-6f0f7a1b2c3d', clientMsgId: 'c-1', mimeType });
+
+  it.each([
+    'audio/webm;codecs=opus',
+    'audio/webm; codecs="opus"',
+    'audio/ogg; codecs=opus',
+    'AUDIO/OGG;CODECS=OPUS',
+    'audio/mp4',
+    'audio/mp4; codecs=mp4a.40.2',
+  ])('accepts the browser media type %s', (mimeType) => {
+    expect(sut.transform(start(mimeType)).mimeType).toBe(mimeType);
+    expect(canonicalLiveMimeType(mimeType)).toMatch(/^audio\/(webm|ogg|mp4)/);
+  });
+
+  it.each(['video/webm', 'audio/wav', 'audio/webm codecs=opus', 'text/html', 'audio/ogg\r\nX-Evil: 1', '', 42])(
+    'refuses %p with VALIDATION',
+    (mimeType) => {
+      expect(() => sut.transform(start(mimeType))).toThrow(AppException);
+    },
+  );
 });

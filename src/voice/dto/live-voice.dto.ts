@@ -1,10 +1,27 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { format as formatMediaType, parse as parseMediaType } from 'content-type';
+import { IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { CLIENT_MSG_ID } from '../../common/validators';
 
 /** What a browser's MediaRecorder produces and ffmpeg can decode from a concatenation of its chunks. */
-export const LIVE_VOICE_MIME_TYPES = ['audio/webm;codecs=opus', 'audio/ogg;codecs=opus', 'audio/mp4'] as const;
-export type LiveVoiceMimeType = (typeof LIVE_VOICE_MIME_TYPES)[number];
+export const LIVE_VOICE_MIME_TYPES = ['audio/webm', 'audio/ogg', 'audio/mp4'] as const;
+export type LiveVoiceMimeType = string;
+
+/**
+ * A declared media type in its canonical form (`audio/webm; codecs=opus`), or null when it does not
+ * parse or names another container. Browsers differ in spacing, quoting and case
+ * (`audio/webm;codecs=opus` in Chromium, `audio/ogg; codecs=opus` in Firefox, `audio/mp4` in Safari).
+ */
+export function canonicalLiveMimeType(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 255) return null;
+  try {
+    const parsed = parseMediaType(value.trim());
+    if (!(LIVE_VOICE_MIME_TYPES as readonly string[]).includes(parsed.type)) return null;
+    return formatMediaType(parsed);
+  } catch {
+    return null;
+  }
+}
 
 /** Far more chunks than any recording within VOICE_MAX_BYTES needs; keeps indexes exact in Redis' Lua numbers. */
 export const MAX_CHUNK_INDEX = 1_000_000;
@@ -33,8 +50,18 @@ export class VoiceStartDto {
   @Matches(CLIENT_MSG_ID, { message: 'clientMsgId must be 1..64 of [A-Za-z0-9_.:-]' })
   clientMsgId: string;
 
-  @ApiProperty({ enum: LIVE_VOICE_MIME_TYPES, description: 'Container and codec of the chunks' })
-  @IsIn(LIVE_VOICE_MIME_TYPES)
+  @ApiProperty({
+    description: 'Container (and codec) of the chunks, as MediaRecorder reports it: a media type of audio/webm, audio/ogg or audio/mp4, parameters in any spacing or quoting',
+    example: 'audio/webm;codecs=opus',
+  })
+  // Kept as declared (it is the Content-Type of the live stream); parsing it proves it is a safe token list.
+  @ValidateBy({
+    name: 'isLiveVoiceMimeType',
+    validator: {
+      validate: (value: unknown) => canonicalLiveMimeType(value) !== null,
+      defaultMessage: () => 'mimeType must be a media type of audio/webm, audio/ogg or audio/mp4',
+    },
+  })
   mimeType: LiveVoiceMimeType;
 
   @ApiPropertyOptional({ description: 'Topic of this channel to post in' })
