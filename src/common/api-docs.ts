@@ -1,5 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiParam, ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiParam,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { ErrorCode } from './error-code';
 
 /** One field of a `VALIDATION` error. */
@@ -16,7 +23,12 @@ export class ErrorResponseDto {
   @ApiProperty({ description: 'The HTTP status, repeated', example: 404 })
   statusCode: number;
 
-  @ApiProperty({ description: 'Contract error code', enum: ErrorCode, enumName: 'ErrorCode', example: ErrorCode.NOT_FOUND })
+  @ApiProperty({
+    description: 'Contract error code',
+    enum: ErrorCode,
+    enumName: 'ErrorCode',
+    example: ErrorCode.NOT_FOUND,
+  })
   code: ErrorCode;
 
   @ApiProperty({ description: 'Human-readable explanation; not for matching', example: 'Channel not found' })
@@ -63,8 +75,11 @@ export function ApiErrorResponses(...statuses: (ErrorStatus | Partial<Record<Err
       described.set(Number(status) as ErrorStatus, description);
     }
   }
+  // Errors are JSON whatever the operation produces (e.g. audio), so the content type is spelled out.
+  const content = { 'application/json': { schema: { $ref: getSchemaPath(ErrorResponseDto) } } };
   return applyDecorators(
-    ...[...described].map(([status, description]) => ApiResponse({ status, description, type: ErrorResponseDto })),
+    ApiExtraModels(ErrorResponseDto),
+    ...[...described].map(([status, description]) => ApiResponse({ status, description, content })),
   );
 }
 

@@ -3,7 +3,14 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import { openapiSchemaToJsonSchema } from '@openapi-contrib/openapi-schema-to-json-schema';
 import { ErrorCode } from '../common/error-code';
 import { RT_NAMESPACE } from '../fanout/fanout.service';
-import { EditMessageDto, EventDto, MessageDto, MessageIdDto, ReactionDto, SendMessageDto } from '../messages/dto/message.dto';
+import {
+  EditMessageDto,
+  EventDto,
+  MessageDto,
+  MessageIdDto,
+  ReactionDto,
+  SendMessageDto,
+} from '../messages/dto/message.dto';
 import { VoiceChunkDto, VoiceEndDto, VoiceListenedDto, VoiceStartDto } from '../voice/dto/live-voice.dto';
 import {
   AckErrorDto,
@@ -65,7 +72,8 @@ export const CLIENT_EVENTS: ClientEventDoc[] = [
   {
     event: 'message:delete',
     summary: 'Delete a message (author, or workspace owner/admin)',
-    description: 'The message keeps its id and seq with body "" and deletedAt set; deleting it again acks without an event.',
+    description:
+      'The message keeps its id and seq with body "" and deletedAt set; deleting it again acks without an event.',
     payload: MessageIdDto,
     ack: DeletedMessageDto,
   },
@@ -102,7 +110,8 @@ export const CLIENT_EVENTS: ClientEventDoc[] = [
   {
     event: 'typing',
     summary: 'Say you are typing',
-    description: 'Relayed as `typing` at most once per TYPING_INTERVAL_MS per user and channel; extras are dropped silently.',
+    description:
+      'Relayed as `typing` at most once per TYPING_INTERVAL_MS per user and channel; extras are dropped silently.',
     payload: TypingDto,
     ack: EmptyAckDataDto,
   },
@@ -204,7 +213,8 @@ export const SERVER_EVENTS: ServerEventDoc[] = [
   {
     event: 'auth:expiring',
     summary: 'The access token expires soon',
-    description: '60 s before expiry (at half-life for tokens under 2 minutes); send `auth:refresh` or be disconnected.',
+    description:
+      '60 s before expiry (at half-life for tokens under 2 minutes); send `auth:refresh` or be disconnected.',
     payload: AuthExpiringDto,
   },
 ];
@@ -226,16 +236,18 @@ const schemaRef = (type: Type<unknown>) => ({ $ref: `#/components/schemas/${type
 type JsonObject = Record<string, unknown>;
 
 /**
- * Nest writes a nullable nested DTO as `{nullable: true, allOf: [{$ref}]}`, which the converter would turn
+ * Nest writes a nullable nested DTO as `{nullable: true, type: object, allOf: [{$ref}]}`, which the converter would turn
  * into `type: [object, null]` beside an allOf that null cannot pass; `oneOf: [ref, null]` says it right.
  */
 function nullableRefsAsOneOf(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(nullableRefsAsOneOf);
   if (!node || typeof node !== 'object') return node;
-  const entries = Object.entries(node as JsonObject).map(([name, value]) => [name, nullableRefsAsOneOf(value)] as const);
+  const entries = Object.entries(node as JsonObject).map(
+    ([name, value]) => [name, nullableRefsAsOneOf(value)] as const,
+  );
   const copy = Object.fromEntries(entries) as JsonObject;
-  if (copy.nullable === true && copy.type === undefined && (copy.allOf || copy.$ref)) {
-    const { nullable: _nullable, description, allOf, $ref, ...rest } = copy;
+  if (copy.nullable === true && (copy.type === undefined || copy.type === 'object') && (copy.allOf || copy.$ref)) {
+    const { nullable: _nullable, type: _type, description, allOf, $ref, ...rest } = copy;
     const target = $ref ? { $ref } : (allOf as unknown[]).length === 1 ? (allOf as unknown[])[0] : { allOf };
     return { ...(description ? { description } : {}), ...rest, oneOf: [target, { type: 'null' }] };
   }

@@ -19,7 +19,6 @@ import {
   ApiOperation,
   ApiProduces,
   ApiResponse,
-  ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -119,8 +118,6 @@ export class VoiceController {
       'streams every chunk so far and follows the recording until it ends (chunked, no Range).',
   })
   @ApiIdParams('voiceId')
-  // Bearer or the signature in the query: the empty requirement marks the header optional.
-  @ApiSecurity({})
   @ApiProduces('audio/ogg', 'audio/mp4', 'audio/webm', 'audio/wav', 'audio/mpeg')
   @ApiResponse({
     status: 200,

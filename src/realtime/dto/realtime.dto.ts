@@ -1,13 +1,30 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 
 export class SyncChannelDto {
   @ApiProperty({ description: 'A channel the caller is a member of', format: 'uuid' })
   @IsUUID()
   channelId: string;
 
-  @ApiProperty({ description: 'The last seq the client has; events after it are answered', type: 'integer', minimum: 0, example: 40 })
+  @ApiProperty({
+    description: 'The last seq the client has; events after it are answered',
+    type: 'integer',
+    minimum: 0,
+    example: 40,
+  })
   @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
@@ -40,7 +57,12 @@ export class ChannelReadDto {
   @IsUUID()
   channelId: string;
 
-  @ApiProperty({ description: 'The seq read up to; never moves the mark backwards or past the head', type: 'integer', minimum: 0, example: 42 })
+  @ApiProperty({
+    description: 'The seq read up to; never moves the mark backwards or past the head',
+    type: 'integer',
+    minimum: 0,
+    example: 42,
+  })
   @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
@@ -62,13 +84,22 @@ export const PRESENCE_STATUSES = ['online', 'away', 'dnd'] as const;
 export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
 
 export class PresenceSetDto {
-  @ApiProperty({ description: 'The status others see while you are connected', enum: PRESENCE_STATUSES, example: 'away' })
+  @ApiProperty({
+    description: 'The status others see while you are connected',
+    enum: PRESENCE_STATUSES,
+    example: 'away',
+  })
   @IsIn(PRESENCE_STATUSES)
   status: PresenceStatus;
 }
 
 export class AuthRefreshDto {
-  @ApiProperty({ description: 'A new access token of the same user', minLength: 1, maxLength: 4096, example: 'eyJhbGciOiJIUzI1NiJ9.e30.sig' })
+  @ApiProperty({
+    description: 'A new access token of the same user',
+    minLength: 1,
+    maxLength: 4096,
+    example: 'eyJhbGciOiJIUzI1NiJ9.e30.sig',
+  })
   @IsString()
   @Length(1, 4096)
   token: string;
