@@ -1,4 +1,5 @@
 import { Parser } from '@asyncapi/parser';
+import { getMetadataStorage } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -189,6 +190,31 @@ describe('API description (OpenAPI /docs-json, AsyncAPI /docs/asyncapi.json)', (
     expect([...resolve(code).enum].sort()).toEqual(Object.values(ErrorCode).sort());
     const detail = resolve(body.properties.details.items);
     expect(Object.keys(detail.properties).sort()).toEqual(['field', 'message']);
+  });
+
+  it('documents the fields of every validated DTO as class-validator checks them (required and optional)', async () => {
+    // Every DTO module, so every validated class is known; the Swagger schema has the class's name.
+    const classes = new Map<string, Function>();
+    for (const file of sourceFiles(SRC).filter((path) => /\/dto\/[\w.-]+\.dto\.ts$/.test(path))) {
+      const module = (await import(file)) as Record<string, unknown>;
+      for (const value of Object.values(module)) if (typeof value === 'function') classes.set(value.name, value);
+    }
+    const storage = getMetadataStorage();
+    const problems: string[] = [];
+    let checked = 0;
+    for (const [name, target] of classes) {
+      const rules = storage.getTargetValidationMetadatas(target, '', true, false);
+      const schema = openapi.components.schemas[name];
+      if (rules.length === 0 || !schema) continue;
+      checked++;
+      const fields = new Set(rules.map((rule) => rule.propertyName));
+      const optional = new Set(rules.filter((rule) => rule.name === 'isOptional').map((rule) => rule.propertyName));
+      const required = [...fields].filter((field) => !optional.has(field)).sort();
+      expect({ name, required: [...(schema.required ?? [])].sort() }).toEqual({ name, required });
+      for (const field of fields) if (!schema.properties?.[field]) problems.push(`${name}.${field} not documented`);
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect(problems).toEqual([]);
   });
 
   it('has examples on request bodies and the main response properties', () => {
