@@ -194,10 +194,12 @@ describe('API description (OpenAPI /docs-json, AsyncAPI /docs/asyncapi.json)', (
 
   it('documents the fields of every validated DTO as class-validator checks them (required and optional)', async () => {
     // Every DTO module, so every validated class is known; the Swagger schema has the class's name.
-    const classes = new Map<string, Function>();
+    const classes = new Map<string, new (...args: never[]) => unknown>();
     for (const file of sourceFiles(SRC).filter((path) => /\/dto\/[\w.-]+\.dto\.ts$/.test(path))) {
       const module = (await import(file)) as Record<string, unknown>;
-      for (const value of Object.values(module)) if (typeof value === 'function') classes.set(value.name, value);
+      for (const value of Object.values(module)) {
+        if (typeof value === 'function') classes.set(value.name, value as new (...args: never[]) => unknown);
+      }
     }
     const storage = getMetadataStorage();
     const problems: string[] = [];
