@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json } from 'express';
+import { json, type Express, type Request, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
@@ -10,6 +10,7 @@ import { rejectUnsafeJson, securityHeaders } from './common/security';
 import { createValidationPipe } from './common/validation';
 import { validateEnv } from './config/env.validation';
 import { migrate } from './database/migrate';
+import { ASYNCAPI_MODELS, buildAsyncApiDocument } from './realtime/asyncapi';
 import { RedisIoAdapter } from './realtime/redis-io.adapter';
 
 async function bootstrap(): Promise<void> {
@@ -50,11 +51,24 @@ function setUpSwagger(app: NestExpressApplication): void {
     app,
     new DocumentBuilder()
       .setTitle('Pigeon API')
-      .setDescription('REST API of Pigeon. The real-time contract is docs/PROTOCOL.md (Socket.IO namespace /rt).')
+      .setDescription(
+        'REST API of Pigeon. Every error answers the ErrorResponseDto body. The real-time side, the Socket.IO ' +
+          'namespace /rt, is described by the [AsyncAPI 3.0 document](/docs/asyncapi.json); the whole contract is ' +
+          'docs/PROTOCOL.md.',
+      )
       .setVersion('1')
       .addBearerAuth()
       .build(),
+    // Socket-only shapes, so the AsyncAPI document takes every schema from this one.
+    { extraModels: ASYNCAPI_MODELS },
   );
+  const asyncapi = buildAsyncApiDocument(document);
+  (app.getHttpAdapter().getInstance() as Express).get('/docs/asyncapi.json', (request: Request, response: Response) => {
+    // The server entry names the host the caller reached; the document is built once.
+    const host = request.headers.host ?? 'localhost:3000';
+    const servers = { pigeon: { ...(asyncapi.servers as { pigeon: object }).pigeon, host } };
+    response.json({ ...asyncapi, servers });
+  });
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }
 

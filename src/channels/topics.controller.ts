@@ -1,20 +1,25 @@
 import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUserId } from '../auth/current-user.decorator';
+import { ApiErrorResponses, ApiIdParams } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { CreateTopicDto, TopicDto } from './dto/topic.dto';
 import { TopicsService } from './topics.service';
 
 @ApiTags('channels')
 @ApiBearerAuth()
-@ApiResponse({ status: 404, description: 'Unknown channel, or the caller is not a member (NOT_FOUND)' })
 @Controller('workspaces/:wid/channels/:cid/topics')
 export class TopicsController {
   constructor(private readonly topics: TopicsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Start a topic in the channel (channel members)' })
-  @ApiResponse({ status: 201, type: TopicDto })
+  @ApiOperation({
+    summary: 'Start a topic',
+    description: 'Channel members start topics; the channel gets a `topic.created` event.',
+  })
+  @ApiIdParams('wid', 'cid')
+  @ApiResponse({ status: 201, type: TopicDto, description: 'The new topic' })
+  @ApiErrorResponses(400, 401, { 404: 'Unknown channel, or the caller is not a member (NOT_FOUND)' })
   create(
     @CurrentUserId() userId: string,
     @Param('wid', ParseIdPipe) wid: string,
@@ -25,8 +30,13 @@ export class TopicsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Topics of the channel, latest activity first' })
-  @ApiResponse({ status: 200, type: [TopicDto] })
+  @ApiOperation({
+    summary: 'Topics of a channel',
+    description: 'Latest activity (creation or newest message) first; a bare array.',
+  })
+  @ApiIdParams('wid', 'cid')
+  @ApiResponse({ status: 200, type: [TopicDto], description: 'The topics' })
+  @ApiErrorResponses(401, { 404: 'Unknown channel, or the caller is not a member (NOT_FOUND)' })
   list(
     @CurrentUserId() userId: string,
     @Param('wid', ParseIdPipe) wid: string,

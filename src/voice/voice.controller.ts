@@ -12,14 +12,24 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOperation,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CurrentUserId } from '../auth/current-user.decorator';
 import { Public } from '../auth/public.decorator';
 import { TokenService } from '../auth/token.service';
+import { ApiErrorResponses, ApiIdParams } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
+import { MessageDto } from '../messages/dto/message.dto';
 import { UploadVoiceDto, VoiceAudioQueryDto, VoiceDto } from './dto/voice.dto';
 import { parseRange } from './http-range';
 import { LiveVoiceService } from './live-voice.service';
@@ -27,10 +37,6 @@ import { VoiceService } from './voice.service';
 
 @ApiTags('voice')
 @ApiBearerAuth()
-@ApiResponse({
-  status: 404,
-  description: 'Unknown voice message or channel, or one the caller may not see (NOT_FOUND)',
-})
 @Controller()
 export class VoiceController {
   constructor(
@@ -48,16 +54,35 @@ export class VoiceController {
       type: 'object',
       required: ['file', 'clientMsgId'],
       properties: {
-        file: { type: 'string', format: 'binary' },
-        clientMsgId: { type: 'string' },
-        topicId: { type: 'string', format: 'uuid' },
+        file: { type: 'string', format: 'binary', description: 'The audio: WebM, Ogg, MP4/M4A, WAV or MP3' },
+        clientMsgId: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_.:-]{1,64}$',
+          description: 'Idempotency key; a retry answers the first message',
+          example: 'v-1733145600000-1',
+        },
+        topicId: { type: 'string', format: 'uuid', description: 'Topic of this channel to post in' },
       },
     },
   })
-  @ApiOperation({ summary: 'Upload a recorded voice message; it is transcoded in the background' })
-  @ApiResponse({ status: 202, description: 'The message, with voice.status = processing' })
-  @ApiResponse({ status: 413, description: 'Larger than VOICE_MAX_BYTES (PAYLOAD_TOO_LARGE)' })
-  @ApiResponse({ status: 415, description: 'Not WebM, Ogg, MP4/M4A, WAV or MP3 (code VALIDATION)' })
+  @ApiOperation({
+    summary: 'Upload a recorded voice message',
+    description:
+      'Stores the original and answers at once; the worker transcodes it to Opus and AAC and measures duration and ' +
+      'waveform, then `message.updated` says ready or failed. The type is sniffed from the bytes. Idempotent on ' +
+      'clientMsgId like text messages; counts against the per-user send rate limit.',
+  })
+  @ApiIdParams('wid', 'cid')
+  @ApiResponse({ status: 202, type: MessageDto, description: 'The message, with voice.status = processing' })
+  @ApiErrorResponses(
+    { 400: 'Missing file or bad fields (VALIDATION)' },
+    401,
+    { 404: 'Unknown channel or topic, or not a member (NOT_FOUND)' },
+    { 409: 'clientMsgId already used for a text message (CONFLICT)' },
+    { 413: 'Larger than VOICE_MAX_BYTES (PAYLOAD_TOO_LARGE)' },
+    { 415: 'Not WebM, Ogg, MP4/M4A, WAV or MP3 (code VALIDATION)' },
+    429,
+  )
   upload(
     @CurrentUserId() userId: string,
     @Param('wid', ParseIdPipe) wid: string,
@@ -69,8 +94,15 @@ export class VoiceController {
   }
 
   @Get('voice/:voiceId')
-  @ApiOperation({ summary: 'A voice message: status, duration, waveform, signed audio URL' })
-  @ApiResponse({ status: 200, type: VoiceDto })
+  @ApiOperation({
+    summary: 'A voice message',
+    description:
+      'Status, duration, waveform and a fresh signed audio URL (event data keeps the URL it was sent with, valid ' +
+      '1 h), plus its message and channel and why it failed.',
+  })
+  @ApiIdParams('voiceId')
+  @ApiResponse({ status: 200, type: VoiceDto, description: 'The voice message' })
+  @ApiErrorResponses(401, { 404: 'Unknown voice message, or one the caller may not see (NOT_FOUND)' })
   get(@CurrentUserId() userId: string, @Param('voiceId', ParseIdPipe) voiceId: string) {
     return this.voice.get(userId, voiceId);
   }
@@ -78,13 +110,27 @@ export class VoiceController {
   /** Public so `<audio src>` works with the signed URL alone; otherwise the bearer token is checked here. */
   @Public()
   @Get('voice/:voiceId/audio')
-  @ApiOperation({ summary: 'The audio, with HTTP Range support; bearer auth or the signed voice.url' })
+  @ApiOperation({
+    summary: 'The audio of a voice message',
+    description:
+      'Bearer auth, or the signed `voice.url` (expires and sig) without a header, for `<audio src>`. HTTP Range ' +
+      'support. `opus` (Ogg) by default, `aac` as audio/mp4; the original bytes until ready. While recording, ' +
+      'streams every chunk so far and follows the recording until it ends (chunked, no Range).',
+  })
+  @ApiIdParams('voiceId')
+  @ApiProduces('audio/ogg', 'audio/mp4', 'audio/webm', 'audio/wav', 'audio/mpeg')
   @ApiResponse({
     status: 200,
     description: 'The whole audio; while recording, the live recording (chunked) until it ends',
+    schema: { type: 'string', format: 'binary' },
   })
-  @ApiResponse({ status: 206, description: 'The requested byte range' })
-  @ApiResponse({ status: 416, description: 'Range not satisfiable' })
+  @ApiResponse({ status: 206, description: 'The requested byte range', schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({ status: 416, description: 'Range not satisfiable (no body; Content-Range: bytes */size)' })
+  @ApiErrorResponses(
+    400,
+    { 401: 'Invalid bearer token, or an invalid or expired signed URL (UNAUTHORIZED)' },
+    { 404: 'Unknown voice message, one the caller may not see, or no audio yet (NOT_FOUND)' },
+  )
   async audio(
     @Param('voiceId', ParseIdPipe) voiceId: string,
     @Query() query: VoiceAudioQueryDto,

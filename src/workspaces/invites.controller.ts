@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUserId } from '../auth/current-user.decorator';
+import { ApiErrorResponses, ApiIdParams } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { AcceptedInviteDto, CreateInviteDto, InviteDto } from './dto/invite.dto';
 import { InvitesService } from './invites.service';
@@ -12,10 +13,18 @@ export class InvitesController {
   constructor(private readonly invites: InvitesService) {}
 
   @Post('workspaces/:wid/invites')
-  @ApiOperation({ summary: 'Create an invite code (owners/admins)' })
-  @ApiResponse({ status: 201, type: InviteDto })
-  @ApiResponse({ status: 403, description: 'Not an owner or admin (FORBIDDEN)' })
-  @ApiResponse({ status: 404, description: 'Unknown workspace or not a member (NOT_FOUND)' })
+  @ApiOperation({
+    summary: 'Create an invite code',
+    description: 'Owners and admins only. The code lets up to maxUses people join until it expires.',
+  })
+  @ApiIdParams('wid')
+  @ApiResponse({ status: 201, type: InviteDto, description: 'The invite' })
+  @ApiErrorResponses(
+    400,
+    401,
+    { 403: 'Not an owner or admin (FORBIDDEN)' },
+    { 404: 'Unknown workspace or not a member (NOT_FOUND)' },
+  )
   create(@CurrentUserId() userId: string, @Param('wid', ParseIdPipe) wid: string, @Body() dto: CreateInviteDto) {
     return this.invites.create(userId, wid, dto);
   }
@@ -26,19 +35,25 @@ export class InvitesController {
     summary: 'Revoke an invite (owners/admins)',
     description: 'The code answers 404 to accept from then on; members who joined with it stay.',
   })
+  @ApiIdParams('wid')
+  @ApiParam({ name: 'code', description: 'The invite code', example: 'k3Jd9QpL2xVb' })
   @ApiResponse({ status: 204, description: 'Revoked' })
-  @ApiResponse({ status: 401, description: 'Missing or invalid access token (UNAUTHORIZED)' })
-  @ApiResponse({ status: 403, description: 'Not an owner or admin (FORBIDDEN)' })
-  @ApiResponse({ status: 404, description: 'Unknown workspace, not a member, or unknown/already revoked code (NOT_FOUND)' })
+  @ApiErrorResponses(401, { 403: 'Not an owner or admin (FORBIDDEN)', 404: 'Unknown workspace, not a member, or unknown/already revoked code (NOT_FOUND)' })
   async revoke(@CurrentUserId() userId: string, @Param('wid', ParseIdPipe) wid: string, @Param('code') code: string): Promise<void> {
     await this.invites.revoke(userId, wid, code);
   }
 
   @Post('invites/:code/accept')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Join the workspace of an invite and its `general` channel; idempotent for members' })
-  @ApiResponse({ status: 200, type: AcceptedInviteDto })
-  @ApiResponse({ status: 404, description: 'Unknown, expired or used-up invite (NOT_FOUND)' })
+  @ApiOperation({
+    summary: 'Accept an invite',
+    description:
+      'Joins the workspace of the invite with its role, and its `general` channel. A member already in the ' +
+      'workspace keeps their role and uses nothing up.',
+  })
+  @ApiParam({ name: 'code', description: 'The invite code from POST .../invites', example: 'k3Jd9QpL2xVb' })
+  @ApiResponse({ status: 200, type: AcceptedInviteDto, description: 'Joined' })
+  @ApiErrorResponses(401, { 404: 'Unknown, expired or used-up invite (NOT_FOUND)' })
   accept(@CurrentUserId() userId: string, @Param('code') code: string) {
     return this.invites.accept(userId, code);
   }

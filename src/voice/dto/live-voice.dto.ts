@@ -41,11 +41,15 @@ const IsBinary = () =>
   });
 
 export class VoiceStartDto {
-  @ApiProperty({ description: 'Channel to speak in' })
+  @ApiProperty({ description: 'Channel to speak in', format: 'uuid' })
   @IsUUID()
   channelId: string;
 
-  @ApiProperty({ description: 'Client-chosen idempotency key; a retry returns the first message' })
+  @ApiProperty({
+    description: 'Client-chosen idempotency key; a retry returns the first message',
+    pattern: CLIENT_MSG_ID.source,
+    example: 'v-1733145600000-1',
+  })
   @IsString()
   @Matches(CLIENT_MSG_ID, { message: 'clientMsgId must be 1..64 of [A-Za-z0-9_.:-]' })
   clientMsgId: string;
@@ -64,18 +68,18 @@ export class VoiceStartDto {
   })
   mimeType: LiveVoiceMimeType;
 
-  @ApiPropertyOptional({ description: 'Topic of this channel to post in' })
+  @ApiPropertyOptional({ description: 'Topic of this channel to post in', format: 'uuid' })
   @IsOptional()
   @IsUUID()
   topicId?: string;
 }
 
 export class VoiceChunkDto {
-  @ApiProperty({ description: 'voice.id of the recording' })
+  @ApiProperty({ description: 'voice.id of the recording', format: 'uuid' })
   @IsUUID()
   voiceId: string;
 
-  @ApiProperty({ description: 'Position of the chunk, from 0' })
+  @ApiProperty({ description: 'Position of the chunk, from 0', type: 'integer', minimum: 0, maximum: MAX_CHUNK_INDEX })
   @IsInt()
   @Min(0)
   @Max(MAX_CHUNK_INDEX)
@@ -87,24 +91,29 @@ export class VoiceChunkDto {
 }
 
 export class VoiceEndDto {
-  @ApiProperty({ description: 'voice.id of the recording' })
+  @ApiProperty({ description: 'voice.id of the recording', format: 'uuid' })
   @IsUUID()
   voiceId: string;
 
-  @ApiProperty({ description: 'How many chunks were sent (indexes 0..chunks-1)' })
+  @ApiProperty({
+    description: 'How many chunks were sent (indexes 0..chunks-1)',
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_CHUNK_INDEX + 1,
+  })
   @IsInt()
   @Min(0)
   @Max(MAX_CHUNK_INDEX + 1)
   chunks: number;
 
-  @ApiProperty({ description: "The client's measure of the length; a hint, the server measures" })
+  @ApiProperty({ description: "The client's measure of the length; a hint, the server measures", type: 'integer', minimum: 0 })
   @IsInt()
   @Min(0)
   durationMs: number;
 }
 
 export class VoiceListenedDto {
-  @ApiProperty({ description: 'The voice message that was played' })
+  @ApiProperty({ description: 'The voice message that was played', format: 'uuid' })
   @IsUUID()
   messageId: string;
 }

@@ -6,12 +6,14 @@ import { CLIENT_MSG_ID } from '../../common/validators';
 export class UploadVoiceDto {
   @ApiProperty({
     description: 'Client-chosen idempotency key, 1..64 of [A-Za-z0-9_.:-]; a retry returns the first message',
+    pattern: CLIENT_MSG_ID.source,
+    example: 'v-1733145600000-1',
   })
   @IsString()
   @Matches(CLIENT_MSG_ID, { message: 'clientMsgId must be 1..64 of [A-Za-z0-9_.:-]' })
   clientMsgId: string;
 
-  @ApiPropertyOptional({ description: 'Topic of this channel to post in' })
+  @ApiPropertyOptional({ description: 'Topic of this channel to post in', format: 'uuid' })
   @IsOptional()
   @IsUUID()
   topicId?: string;
@@ -21,6 +23,7 @@ export class VoiceAudioQueryDto {
   @ApiPropertyOptional({
     enum: ['opus', 'aac'],
     description: 'Rendition; the original bytes are served until it is ready',
+    example: 'opus',
   })
   @IsOptional()
   @IsIn(['opus', 'aac'])
@@ -42,21 +45,23 @@ export class VoiceAudioQueryDto {
   u?: string;
 }
 
+/** `message.voice` plus where the message lives and why it failed. */
 export class VoiceDto {
-  @ApiProperty() id: string;
-  @ApiProperty({ enum: ['recording', 'processing', 'ready', 'failed'] }) status: string;
+  @ApiProperty({ description: 'Voice id', format: 'uuid' }) id: string;
+  @ApiProperty({ enum: ['recording', 'processing', 'ready', 'failed'], example: 'ready' }) status: string;
   @ApiProperty({ nullable: true, type: String, description: 'Type of the original, sniffed from its bytes' }) mimeType:
     string | null;
-  @ApiProperty({ nullable: true, type: Number, description: 'Measured by the server once processed' }) durationMs:
+  @ApiProperty({ nullable: true, type: 'integer', description: 'Measured by the server once processed', example: 4200 }) durationMs:
     number | null;
-  @ApiProperty({ nullable: true, type: [Number], description: '64 peaks, 0..100' }) waveform: number[] | null;
+  @ApiProperty({ nullable: true, type: 'integer', isArray: true, description: '64 peaks, 0..100' }) waveform: number[] | null;
   @ApiProperty({
     nullable: true,
     type: String,
     description: 'Audio URL signed for the caller (valid AUDIO_URL_TTL_SECONDS, 10 min by default), usable without a header while the caller may read the channel',
   })
   url: string | null;
-  @ApiProperty() messageId: string;
-  @ApiProperty() channelId: string;
-  @ApiProperty({ nullable: true, type: String }) failureReason: string | null;
+  @ApiProperty({ description: 'The voice message', format: 'uuid' }) messageId: string;
+  @ApiProperty({ description: 'Its channel', format: 'uuid' }) channelId: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Why processing failed', example: 'no audio received' })
+  failureReason: string | null;
 }

@@ -11,7 +11,12 @@ export class CreateWebhookDto {
   @MaxLength(2048)
   url: string;
 
-  @ApiProperty({ description: '`event.type` values to receive', enum: EVENT_TYPES, isArray: true })
+  @ApiProperty({
+    description: '`event.type` values to receive',
+    enum: EVENT_TYPES,
+    isArray: true,
+    example: ['message.created'],
+  })
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(EVENT_TYPES.length)
@@ -21,27 +26,28 @@ export class CreateWebhookDto {
 }
 
 export class WebhookDto {
-  @ApiProperty({ description: 'Webhook id' }) id: string;
-  @ApiProperty({ description: 'HMAC-SHA256 key of Pigeon-Signature; shown only when created' }) secret: string;
-  @ApiProperty({ description: 'Target URL' }) url: string;
+  @ApiProperty({ description: 'Webhook id', format: 'uuid' }) id: string;
+  @ApiProperty({ description: 'HMAC-SHA256 key of Pigeon-Signature; shown only when created', example: 'whsec_9f8e7d' })
+  secret: string;
+  @ApiProperty({ description: 'Target URL', example: 'https://example.com/pigeon' }) url: string;
   @ApiProperty({ description: 'Subscribed event types', isArray: true, enum: EVENT_TYPES }) events: string[];
-  @ApiProperty({ description: 'Creation time, ISO-8601' }) createdAt: string;
+  @ApiProperty({ description: 'Creation time, ISO-8601', format: 'date-time' }) createdAt: string;
 }
 
 export class DeliveryAttemptDto {
-  @ApiProperty({ description: 'When the attempt started, ISO-8601' }) at: string;
-  @ApiProperty({ description: 'HTTP status of the answer, null when none came', nullable: true, type: Number })
+  @ApiProperty({ description: 'When the attempt started, ISO-8601', format: 'date-time' }) at: string;
+  @ApiProperty({ description: 'HTTP status of the answer, null when none came', nullable: true, type: 'integer', example: 200 })
   statusCode: number | null;
   @ApiProperty({ description: 'Network error or timeout, null when an answer came', nullable: true, type: String })
   error: string | null;
-  @ApiProperty({ description: 'Time to the answer or the error' }) durationMs: number;
+  @ApiProperty({ description: 'Time to the answer or the error', type: 'integer', example: 85 }) durationMs: number;
 }
 
 export class WebhookDeliveryDto {
-  @ApiProperty({ description: 'Delivery id, the Pigeon-Delivery header' }) id: string;
-  @ApiProperty({ description: 'Event type, the Pigeon-Event header' }) eventType: string;
+  @ApiProperty({ description: 'Delivery id, the Pigeon-Delivery header', format: 'uuid' }) id: string;
+  @ApiProperty({ description: 'Event type, the Pigeon-Event header', example: 'message.created' }) eventType: string;
   @ApiProperty({ enum: ['pending', 'delivered', 'failed'] }) status: string;
   @ApiProperty({ type: [DeliveryAttemptDto] }) attempts: DeliveryAttemptDto[];
-  @ApiProperty({ description: 'Creation time, ISO-8601' }) createdAt: string;
-  @ApiProperty({ description: 'Last change, ISO-8601' }) updatedAt: string;
+  @ApiProperty({ description: 'Creation time, ISO-8601', format: 'date-time' }) createdAt: string;
+  @ApiProperty({ description: 'Last change, ISO-8601', format: 'date-time' }) updatedAt: string;
 }
