@@ -1,5 +1,5 @@
 export { PigeonClient } from './pigeon-client';
-export type { PigeonClientEvents, PigeonClientOptions, RequestOptions, SendOptions } from './pigeon-client';
+export type { PigeonClientEvents, PigeonClientOptions, RequestOptions, RetryInfo, SendOptions } from './pigeon-client';
 export { ChannelSequencer, DEFAULT_GAP_WINDOW_MS } from './channel-sequencer';
 export type { ChannelSequencerOptions, Gap, PushResult, PushStatus, SequencedEvent } from './channel-sequencer';
 export { backoffDelay, DEFAULT_BACKOFF, FINAL_ERROR_CODES, isFinalErrorCode, retryDelay } from './backoff';
@@ -7,3 +7,6 @@ export type { BackoffOptions } from './backoff';
 export { PigeonError, connectErrorToPigeonError } from './errors';
 export { TypedEmitter } from './typed-emitter';
 export type * from './types';
+export { PigeonApi, tokenExpiryMs } from './pigeon-api';
+export type { PigeonApiOptions, PushSubscriptionInput, Session, UploadOptions, UploadSource, WebhookCreated, WebhookDelivery } from './pigeon-api';
+export { ERROR_CODES } from '../../src/protocol/error-codes';

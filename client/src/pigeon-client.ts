@@ -41,8 +41,12 @@ export interface RequestOptions {
 export interface PigeonClientOptions {
   /** Server base URL, e.g. `http://127.0.0.1:3000`; the namespace is appended. */
   url: string;
-  /** A fixed access token. Use `getToken` instead when tokens expire during the session. */
-  token?: string;
+  /**
+   * The access token, or a function that returns a fresh one (e.g. `() => api.accessToken()`).
+   * A function is asked on every (re)connect and on `auth:expiring`, so the socket stays
+   * authenticated across renewals.
+   */
+  token?: string | (() => Promise<string>);
   /** Called on every (re)connect and on `auth:expiring`; should return a fresh access token. */
   getToken?: () => Promise<string>;
   /** Default `/rt`. */
@@ -89,11 +93,26 @@ export interface PigeonClientEvents {
   ready: (payload: ReadyPayload) => void;
   /** A `ready` after the first one: the session came back and is being caught up. */
   reconnect: (payload: ReadyPayload) => void;
+  /** Every disconnect, `disconnect()` included (reason `io client disconnect`). */
   disconnect: (reason: string) => void;
+  /** A `send` attempt failed and will be retried after `delayMs` (the server's `retryAfterMs` when rate limited). */
+  retry: (info: RetryInfo) => void;
+  /** The server refused a send with RATE_LIMITED; it is retried after `retryAfterMs`. Also reported as `retry`. */
+  'rate-limited': (info: RetryInfo) => void;
   /** Diagnostic: a seq hole that did not fill by itself and is being repaired. */
   gap: (gap: Gap) => void;
   /** Background failures (sync, token refresh, refused reconnect, a throwing listener). */
   error: (error: Error) => void;
+}
+
+export interface RetryInfo {
+  event: 'message:send';
+  clientMsgId: string;
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  code: string;
+  delayMs: number;
+  retryAfterMs?: number;
 }
 
 type ConnectionState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed';
@@ -188,9 +207,9 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
   }
 
   /**
-   * Closes the socket. Sends still retrying reject with `CLIENT_CLOSED` (carrying their
-   * `clientMsgId`, so they can be resent later without duplicates). Channel positions are kept:
-   * a later `connect()` resumes after them.
+   * Closes the socket and emits `disconnect`. Sends still retrying reject with `CLIENT_CLOSED`
+   * (carrying their `clientMsgId`, so they can be resent later without duplicates). Channel
+   * positions are kept: a later `connect()` opens a new socket and resumes after them.
    */
   disconnect(): void {
     this.close(new PigeonError('CLIENT_CLOSED', 'client disconnected'));
@@ -264,6 +283,11 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
         if (Date.now() + delay >= deadline) {
           throw fail(new PigeonError('DEADLINE_EXCEEDED', `send deadline exceeded; last error ${failure.code}: ${failure.message}`));
         }
+        const info: RetryInfo = { event: 'message:send', clientMsgId, attempt, code: failure.code, delayMs: delay };
+        if (failure.retryAfterMs !== undefined) info.retryAfterMs = failure.retryAfterMs;
+        // The app can show "waiting N s" instead of a send that looks stuck.
+        if (failure.code === 'RATE_LIMITED') this.emit('rate-limited', info);
+        this.emit('retry', info);
         try {
           await this.sleep(delay);
         } catch (sleepError) {
@@ -507,7 +531,7 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
 
   private async handleAuthExpiring(event: AuthExpiringEvent): Promise<void> {
     this.emit('auth:expiring', event);
-    if (!this.options.getToken) return;
+    if (!this.tokenProvider()) return;
     try {
       await this.refreshAuth();
     } catch (error) {
@@ -518,6 +542,8 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
   private close(reason: PigeonError): void {
     const socket = this.currentSocket;
     const pending = this.pendingConnect;
+    // The socket's own `disconnect` is unhooked below, so the app hears about the close here.
+    const wasOpen = this.state === 'ready' || (socket?.connected ?? false);
     this.state = 'closed';
     this.closedReason = reason;
     this.pendingConnect = undefined;
@@ -535,6 +561,7 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
     for (const listener of [...this.closeListeners]) listener(reason);
     this.closeListeners.clear();
     pending?.reject(reason);
+    if (wasOpen) this.emit('disconnect', reason.code === 'CLIENT_CLOSED' ? 'io client disconnect' : reason.code);
   }
 
   // ---------------------------------------------------------------- sync
@@ -660,8 +687,14 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
   // ---------------------------------------------------------------- helpers
 
   private resolveToken(): Promise<string> {
-    if (this.options.getToken) return this.options.getToken();
-    return Promise.resolve(this.options.token ?? '');
+    const provider = this.tokenProvider();
+    if (provider) return provider();
+    return Promise.resolve(typeof this.options.token === 'string' ? this.options.token : '');
+  }
+
+  private tokenProvider(): (() => Promise<string>) | undefined {
+    if (this.options.getToken) return this.options.getToken;
+    return typeof this.options.token === 'function' ? this.options.token : undefined;
   }
 
   /** Resolves when the client is ready; rejects when it is closed or the deadline passes. */
@@ -742,7 +775,7 @@ function unwrapAck(event: string, ack: unknown): unknown {
     if (typed.ok === true) return typed.data;
     if (typed.ok === false && typed.error && typeof typed.error === 'object') {
       const body = typed.error as Partial<ErrorBody>;
-      throw new PigeonError(body.code ?? 'INTERNAL', body.message ?? `${event} failed`, body.retryAfterMs);
+      throw new PigeonError(body.code ?? 'INTERNAL', body.message ?? `${event} failed`, body.retryAfterMs, undefined, Array.isArray(body.details) ? body.details : undefined);
     }
   }
   throw new PigeonError('INTERNAL', `${event}: malformed ack from server`);

@@ -1,32 +1,13 @@
+import type { Channel, ChannelListItem as WireChannelListItem, Topic } from '../protocol/wire';
 import type { ChannelKind } from './channel.entity';
 
+// The wire shapes live in src/protocol (shared with the SDK); these names are the server's.
 /** The contract's channel shape. */
-export interface ChannelView {
-  id: string;
-  workspaceId: string;
-  name: string | null;
-  kind: ChannelKind;
-  createdAt: string;
-  headSeq: number;
-}
-
+export type ChannelView = Channel;
 /** A row of GET /channels: the channel plus the caller's read state. */
-export interface ChannelListItem extends ChannelView {
-  lastReadSeq: number;
-  unreadCount: number;
-  isMember: boolean;
-}
-
+export type ChannelListItem = WireChannelListItem;
 /** The contract's topic shape. */
-export interface TopicView {
-  id: string;
-  channelId: string;
-  workspaceId: string;
-  title: string;
-  createdBy: string;
-  createdAt: string;
-  lastActivityAt: string;
-}
+export type TopicView = Topic;
 
 export interface ChannelRow {
   id: string;

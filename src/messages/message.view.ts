@@ -1,39 +1,12 @@
+import type { Message, Reaction, Voice } from '../protocol/wire';
 import type { ChannelEventType } from './channel-event.entity';
 import type { MessageKind } from './message.entity';
 
-export interface ReactionView {
-  emoji: string;
-  count: number;
-  userIds: string[];
-}
-
-export interface VoiceView {
-  id: string;
-  status: 'recording' | 'processing' | 'ready' | 'failed';
-  mimeType: string | null;
-  durationMs: number | null;
-  waveform: number[] | null;
-  url: string | null;
-}
-
+// The wire shapes live in src/protocol (shared with the SDK); these names are the server's.
+export type ReactionView = Reaction;
+export type VoiceView = Voice;
 /** The contract's message shape. */
-export interface MessageView {
-  id: string;
-  workspaceId: string;
-  channelId: string;
-  topicId: string | null;
-  seq: number;
-  authorId: string;
-  clientMsgId: string;
-  kind: MessageKind;
-  body: string;
-  replyToId: string | null;
-  createdAt: string;
-  editedAt: string | null;
-  deletedAt: string | null;
-  reactions: ReactionView[];
-  voice: VoiceView | null;
-}
+export type MessageView = Message;
 
 /** The `event` envelope, as stored in channel_events and sent to sockets. */
 export interface EventEnvelope {

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { AccessService } from '../access/access.service';
@@ -7,13 +7,18 @@ import { CurrentUserId } from '../auth/current-user.decorator';
 import { ApiErrorResponses, ApiIdParams } from '../common/api-docs';
 import { AppConfigService } from '../config/app-config.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
+import { AppException } from '../common/app.exception';
 import {
+  EmojiParamDto,
   EventPageDto,
   EventsQueryDto,
   HistoryQueryDto,
+  LastReadDto,
   MessageDto,
   MessagePageDto,
+  PatchMessageDto,
   PostMessageDto,
+  ReadMarkDto,
 } from './dto/message.dto';
 import { MessagesService } from './messages.service';
 
@@ -99,5 +104,108 @@ export class MessagesController {
     // The REST twin of `sync`: the same per-user budget of catch-up reads.
     await this.rateLimit.consumeSync(userId);
     return this.messages.events(cid, query.after ?? 0, query.limit ?? this.config.get('SYNC_PAGE_LIMIT'));
+  }
+
+  @Patch('messages/:mid')
+  @ApiOperation({
+    summary: 'Edit a text message (as `message:edit`)',
+    description: 'Author only (others 403); appends a `message.updated` event. A message of another channel or workspace answers 404.',
+  })
+  @ApiIdParams('wid', 'cid', 'mid')
+  @ApiResponse({ status: 200, type: MessageDto, description: 'The message as it now is' })
+  @ApiErrorResponses(400, 401, { 403: 'Not the author (FORBIDDEN)', 404: 'No such message in this channel (NOT_FOUND)' }, 429)
+  async edit(
+    @CurrentUserId() userId: string,
+    @Param('wid', ParseIdPipe) wid: string,
+    @Param('cid', ParseIdPipe) cid: string,
+    @Param('mid', ParseIdPipe) mid: string,
+    @Body() dto: PatchMessageDto,
+  ) {
+    await this.requireMessageInChannel(userId, wid, cid, mid);
+    return this.messages.edit(userId, mid, dto.body, wid);
+  }
+
+  @Delete('messages/:mid')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Delete a message (as `message:delete`)',
+    description: 'Author, or a workspace owner/admin; the message keeps its id and seq with an empty body. Deleting twice is a no-op.',
+  })
+  @ApiIdParams('wid', 'cid', 'mid')
+  @ApiResponse({ status: 204, description: 'Deleted' })
+  @ApiErrorResponses(401, { 403: 'Neither the author nor an admin (FORBIDDEN)', 404: 'No such message in this channel (NOT_FOUND)' }, 429)
+  async delete(
+    @CurrentUserId() userId: string,
+    @Param('wid', ParseIdPipe) wid: string,
+    @Param('cid', ParseIdPipe) cid: string,
+    @Param('mid', ParseIdPipe) mid: string,
+  ): Promise<void> {
+    await this.requireMessageInChannel(userId, wid, cid, mid);
+    await this.messages.delete(userId, mid, wid);
+  }
+
+  @Put('messages/:mid/reactions/:emoji')
+  @HttpCode(204)
+  @ApiParam({ name: 'emoji', description: 'The emoji, URL-encoded, 1..32 characters' })
+  @ApiOperation({
+    summary: 'Add the caller\'s reaction (as `reaction:add`)',
+    description: 'Idempotent: a reaction the caller already gave answers 204 without a new event.',
+  })
+  @ApiIdParams('wid', 'cid', 'mid')
+  @ApiResponse({ status: 204, description: 'The reaction is there' })
+  @ApiErrorResponses(400, 401, { 404: 'No such message in this channel (NOT_FOUND)', 409: '50 different reactions already (LIMIT_REACHED)' }, 429)
+  async react(
+    @CurrentUserId() userId: string,
+    @Param('wid', ParseIdPipe) wid: string,
+    @Param('cid', ParseIdPipe) cid: string,
+    @Param('mid', ParseIdPipe) mid: string,
+    @Param() params: EmojiParamDto,
+  ): Promise<void> {
+    await this.requireMessageInChannel(userId, wid, cid, mid);
+    await this.messages.addReaction(userId, mid, params.emoji, wid);
+  }
+
+  @Delete('messages/:mid/reactions/:emoji')
+  @HttpCode(204)
+  @ApiParam({ name: 'emoji', description: 'The emoji, URL-encoded, 1..32 characters' })
+  @ApiOperation({
+    summary: 'Remove the caller\'s reaction (as `reaction:remove`)',
+    description: 'Idempotent: removing a reaction the caller did not give answers 204 without an event.',
+  })
+  @ApiIdParams('wid', 'cid', 'mid')
+  @ApiResponse({ status: 204, description: 'The reaction is gone' })
+  @ApiErrorResponses(400, 401, { 404: 'No such message in this channel (NOT_FOUND)' }, 429)
+  async unreact(
+    @CurrentUserId() userId: string,
+    @Param('wid', ParseIdPipe) wid: string,
+    @Param('cid', ParseIdPipe) cid: string,
+    @Param('mid', ParseIdPipe) mid: string,
+    @Param() params: EmojiParamDto,
+  ): Promise<void> {
+    await this.requireMessageInChannel(userId, wid, cid, mid);
+    await this.messages.removeReaction(userId, mid, params.emoji, wid);
+  }
+
+  @Put('read')
+  @ApiOperation({
+    summary: 'Move the caller\'s read mark (as `channel:read`)',
+    description: 'The mark never moves back and never past the channel head; emits `read` to the channel room.',
+  })
+  @ApiIdParams('wid', 'cid')
+  @ApiResponse({ status: 200, type: LastReadDto, description: 'The read mark as it now is' })
+  @ApiErrorResponses(400, 401, { 404: 'Not a member of this channel (NOT_FOUND)' })
+  markRead(
+    @CurrentUserId() userId: string,
+    @Param('wid', ParseIdPipe) wid: string,
+    @Param('cid', ParseIdPipe) cid: string,
+    @Body() dto: ReadMarkDto,
+  ): Promise<LastReadDto> {
+    return this.messages.markRead(userId, cid, dto.seq, wid);
+  }
+
+  /** The path names a channel; a message of another channel (or invisible one) answers 404. */
+  private async requireMessageInChannel(userId: string, wid: string, cid: string, mid: string): Promise<void> {
+    const message = await this.messages.get(userId, mid, wid);
+    if (message.channelId !== cid) throw AppException.notFound('Message');
   }
 }

@@ -5,7 +5,7 @@ import { AccessService, isAdminRole } from '../access/access.service';
 import { AppException } from '../common/app.exception';
 import { ErrorCode } from '../common/error-code';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
-import { FanoutService } from '../fanout/fanout.service';
+import { channelRoom, FanoutService } from '../fanout/fanout.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { AppConfigService } from '../config/app-config.service';
 import type { ChannelEventType } from './channel-event.entity';
@@ -466,6 +466,22 @@ export class MessagesService {
     const head: ChannelHead = await lockChannelHead(manager, channelId);
     for (const item of items) head.append(item.type, item.data);
     return commitChannelHead(manager, head);
+  }
+
+  /** `channel:read` and PUT .../read: one rule for both, so the mark never moves back or past the head. */
+  async markRead(userId: string, channelId: string, seq: number, workspaceId?: string): Promise<{ lastReadSeq: number }> {
+    const access = await this.access.requireChannelMember(channelId, userId, workspaceId);
+    const rows: [{ last_read_seq: string }[], number] = await this.dataSource.query(
+      `UPDATE channel_members cm
+          SET last_read_seq = GREATEST(cm.last_read_seq, LEAST($3::bigint, c.head_seq))
+         FROM channels c
+        WHERE cm.channel_id = $1 AND cm.user_id = $2 AND c.id = cm.channel_id
+        RETURNING cm.last_read_seq`,
+      [channelId, userId, seq],
+    );
+    const lastReadSeq = Number(rows[0][0]?.last_read_seq ?? 0);
+    this.fanout.emit(channelRoom(channelId), 'read', { workspaceId: access.workspaceId, channelId, userId, seq: lastReadSeq });
+    return { lastReadSeq };
   }
 
   // ---------------------------------------------------------------- reads

@@ -213,26 +213,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   @SubscribeMessage('channel:read')
-  async read(@ConnectedSocket() socket: PigeonSocket, @WsPayload(ChannelReadDto) dto: ChannelReadDto) {
-    const { userId } = socket.data;
-    const access = await this.access.requireChannelMember(dto.channelId, userId);
-    // Monotonic and never past the head: a read mark cannot move backwards or into the future.
-    const rows: [{ last_read_seq: string }[], number] = await this.dataSource.query(
-      `UPDATE channel_members cm
-          SET last_read_seq = GREATEST(cm.last_read_seq, LEAST($3::bigint, c.head_seq))
-         FROM channels c
-        WHERE cm.channel_id = $1 AND cm.user_id = $2 AND c.id = cm.channel_id
-        RETURNING cm.last_read_seq`,
-      [dto.channelId, userId, dto.seq],
-    );
-    const lastReadSeq = Number(rows[0][0]?.last_read_seq ?? 0);
-    this.fanout.emit(channelRoom(dto.channelId), 'read', {
-      workspaceId: access.workspaceId,
-      channelId: dto.channelId,
-      userId,
-      seq: lastReadSeq,
-    });
-    return { lastReadSeq };
+  read(@ConnectedSocket() socket: PigeonSocket, @WsPayload(ChannelReadDto) dto: ChannelReadDto) {
+    return this.messages.markRead(socket.data.userId, dto.channelId, dto.seq);
   }
 
   @SubscribeMessage('typing')

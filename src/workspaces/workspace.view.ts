@@ -1,21 +1,10 @@
-import type { EffectiveStatus } from '../presence/presence.service';
+import type { Member, Workspace } from '../protocol/wire';
 import type { WorkspaceRole } from './workspace-member.entity';
 
+// The wire shapes live in src/protocol (shared with the SDK); these names are the server's.
 /** The contract's workspace shape, with the caller's role. */
-export interface WorkspaceView {
-  id: string;
-  name: string;
-  slug: string;
-  createdAt: string;
-  role: WorkspaceRole;
-}
-
-export interface MemberView {
-  userId: string;
-  displayName: string;
-  role: WorkspaceRole;
-  presence: EffectiveStatus;
-}
+export type WorkspaceView = Workspace;
+export type MemberView = Member;
 
 export interface WorkspaceRow {
   id: string;

@@ -55,6 +55,33 @@ export class EditMessageDto extends PickType(PostMessageDto, ['body'] as const) 
   messageId: string;
 }
 
+/** PATCH .../messages/:mid: the message is in the path. */
+export class PatchMessageDto extends PickType(PostMessageDto, ['body'] as const) {}
+
+/** The `:emoji` path segment; the router has already URL-decoded it. Other path params are checked by ParseIdPipe. */
+export class EmojiParamDto {
+  @IsString()
+  @Length(1, 32)
+  emoji: string;
+
+  @IsOptional() @IsString() wid?: string;
+  @IsOptional() @IsString() cid?: string;
+  @IsOptional() @IsString() mid?: string;
+}
+
+export class ReadMarkDto {
+  @ApiProperty({ description: 'Seq read up to; clamped to the head, never moves back' })
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  seq: number;
+}
+
+export class LastReadDto {
+  @ApiProperty({ description: "The caller's read mark after the call" })
+  lastReadSeq: number;
+}
+
 export class MessageIdDto {
   @ApiProperty({ description: 'Message id', format: 'uuid' })
   @IsUUID()
