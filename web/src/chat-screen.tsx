@@ -18,7 +18,7 @@ interface Props {
   onSignOut(): void;
 }
 
-const PAGE = 100;
+const PAGE = 200;
 const DM_NAMES = 'pigeon.dmNames';
 
 function heardKey(userId: string): string {
@@ -26,7 +26,7 @@ function heardKey(userId: string): string {
 }
 
 /** Performance figures the e2e suite reads. */
-export const metrics: { liveLatencyMs: number[]; firstChunkSentAt: number } = { liveLatencyMs: [], firstChunkSentAt: 0 };
+export const metrics: { firstChunkRecordedAt: number[]; firstChunkReceivedAt: number[]; firstPlayedAt: number[] } = { firstChunkRecordedAt: [], firstChunkReceivedAt: [], firstPlayedAt: [] };
 (window as unknown as { pigeonMetrics: typeof metrics }).pigeonMetrics = metrics;
 
 export function ChatScreen(props: Props) {
@@ -155,7 +155,8 @@ function Workspace_({ api, user, workspaces, workspace, workspaceId, notice, onN
         player = new LivePlayer(event.messageId, liveContainer.current!);
         player.audio.addEventListener('timeupdate', function once() {
           if (player!.firstPlayedAt) {
-            metrics.liveLatencyMs.push(Math.round(player!.firstPlayedAt - player!.firstChunkAt));
+            metrics.firstChunkReceivedAt.push(player!.firstChunkAt);
+            metrics.firstPlayedAt.push(player!.firstPlayedAt);
             player!.audio.removeEventListener('timeupdate', once);
           }
         });
@@ -580,6 +581,7 @@ function Composer({
     current.current = null;
     setRecording(false);
     const result = await recording.stop();
+    if (recording.firstChunkAt) metrics.firstChunkRecordedAt.push(recording.firstChunkAt);
     if (result.notice) setVoiceNotice(result.notice);
   };
 

@@ -56,6 +56,12 @@ export class ChatStore {
   merge(channelId: string, messages: Message[]): void {
     const state = this.channels.get(channelId);
     if (!state || messages.length === 0) return;
+    const last = state.messages.at(-1);
+    // Fast path for the live case: one new message after everything loaded.
+    if (messages.length === 1 && (!last || messages[0].seq > last.seq)) {
+      state.messages = [...state.messages, messages[0]];
+      return;
+    }
     const byId = new Map(state.messages.map((m) => [m.id, m]));
     for (const message of messages) byId.set(message.id, message);
     state.messages = [...byId.values()].sort((a, b) => a.seq - b.seq);

@@ -57,7 +57,7 @@ export class LiveRecording {
   private startedAt = 0;
   private stopped?: Promise<void>;
   private readonly clientMsgId = `v-${crypto.randomUUID()}`;
-  /** ms from the first chunk recorded to it being acked (for the live-latency figure). */
+  /** Wall-clock time the first slice was recorded (the e2e suite's live-latency start). */
   firstChunkAt = 0;
 
   constructor(
@@ -81,7 +81,7 @@ export class LiveRecording {
       // Blob reads are async; chain them so chunk order is the recording order.
       pendingReads = pendingReads.then(async () => {
         this.chunks.push(await event.data.arrayBuffer());
-        if (!this.firstChunkAt) this.firstChunkAt = performance.now();
+        if (!this.firstChunkAt) this.firstChunkAt = Date.now();
         this.pump();
       });
     };
@@ -97,25 +97,32 @@ export class LiveRecording {
 
   private pump(): void {
     if (!this.voiceId || this.pumping || this.truncated) return;
-    const voiceId = this.voiceId;
-    this.pumping = (async () => {
-      try {
-        while (this.sent < this.chunks.length && !this.truncated) {
-          const index = this.sent;
-          try {
-            await retrying(this.client, () => this.client.sendVoiceChunk(voiceId, index, this.chunks[index]));
-            this.sent++;
-          } catch (error) {
-            // CONFLICT: the server already finalized (our socket dropped); the rest goes by upload.
-            if (error instanceof PigeonError && error.code === 'CONFLICT') this.truncated = true;
-            else throw error;
-          }
-        }
-      } finally {
+    this.pumping = this.sendPending(this.voiceId)
+      .catch((error: unknown) => {
+        console.warn('voice: live send failed, the recording will be uploaded whole', error);
+        this.truncated = true;
+      })
+      .finally(() => {
         this.pumping = undefined;
+        // Slices recorded while the last send was in flight.
+        if (this.sent < this.chunks.length) this.pump();
+      });
+  }
+
+  private async sendPending(voiceId: string): Promise<void> {
+    // Yield first, so `pumping` is set before the loop can finish.
+    await Promise.resolve();
+    while (this.sent < this.chunks.length && !this.truncated) {
+      const index = this.sent;
+      try {
+        await retrying(this.client, () => this.client.sendVoiceChunk(voiceId, index, this.chunks[index]));
+        this.sent++;
+      } catch (error) {
+        // CONFLICT: the server already finalized (our socket dropped); the rest goes by upload.
+        if (error instanceof PigeonError && error.code === 'CONFLICT') this.truncated = true;
+        else throw error;
       }
-    })();
-    this.pumping.catch(() => (this.truncated = true));
+    }
   }
 
   /** Stops the microphone and finalizes; never throws away what was recorded. */
@@ -192,7 +199,7 @@ export class LivePlayer {
       this.feed(media);
     });
     this.audio.addEventListener('timeupdate', () => {
-      if (!this.firstPlayedAt && this.audio.currentTime > 0) this.firstPlayedAt = performance.now();
+      if (!this.firstPlayedAt && this.audio.currentTime > 0) this.firstPlayedAt = Date.now();
     });
     this.media = media;
   }
@@ -200,7 +207,7 @@ export class LivePlayer {
   private readonly media: MediaSource;
 
   push(event: VoiceChunkEvent): void {
-    if (!this.firstChunkAt) this.firstChunkAt = performance.now();
+    if (!this.firstChunkAt) this.firstChunkAt = Date.now();
     const data = event.data instanceof ArrayBuffer ? event.data : (event.data.buffer.slice(event.data.byteOffset, event.data.byteOffset + event.data.byteLength) as ArrayBuffer);
     this.early.set(event.index, data);
     while (this.early.has(this.next)) {
