@@ -106,6 +106,14 @@ function Workspace_({ api, user, workspaces, workspace, workspaceId, notice, onN
   const refreshChannels = useCallback(async () => {
     store.setChannels(await api.channels.list(workspaceId));
   }, [api, store, workspaceId]);
+  // Events of a channel we do not know yet (joined elsewhere) come in bursts: one list refresh per burst.
+  const refreshTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const refreshChannelsSoon = useCallback(() => {
+    refreshTimer.current ??= setTimeout(() => {
+      refreshTimer.current = undefined;
+      void refreshChannels();
+    }, 500);
+  }, [refreshChannels]);
 
   const refreshMembers = useCallback(async () => {
     store.members = new Map((await api.workspaces.members(workspaceId)).map((m) => [m.userId, m]));
@@ -119,7 +127,7 @@ function Workspace_({ api, user, workspaces, workspace, workspaceId, notice, onN
     client.on('event', (event) => {
       if (!inWorkspace(event.workspaceId)) return;
       if (!store.channels.has(event.channelId)) {
-        void refreshChannels();
+        refreshChannelsSoon();
         return;
       }
       const message = store.apply(event, activeRef.current);
