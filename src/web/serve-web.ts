@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 
-/** Where `npm run build:web` writes the browser app (dist/web/serve-web.js -> web/dist). */
-export const WEB_DIST = join(__dirname, '..', '..', 'web', 'dist');
+/** Where `npm run build:web` writes the browser app (dist/web/serve-web.js -> web/dist); read at call time. */
+export function webDist(): string {
+  return join(__dirname, '..', '..', 'web', 'dist');
+}
 
 /** Paths the server owns; the SPA fallback never answers them, so an API 404 stays a JSON 404. */
 const SERVER_PREFIXES = ['/api', '/rt', '/socket.io', '/docs', '/docs-json', '/health', '/metrics'];
@@ -48,7 +50,7 @@ function setAppHeaders(res: Response, host: string | undefined): void {
  * every load (so a deploy is picked up at once), and any other GET for a page (not a file, not a
  * server path) gets index.html so client routes survive a reload. Does nothing without a build.
  */
-export function serveWeb(app: NestExpressApplication, root = WEB_DIST): boolean {
+export function serveWeb(app: NestExpressApplication, root = webDist()): boolean {
   const index = join(root, 'index.html');
   if (!existsSync(index)) return false;
   const staticFiles = express.static(root, {

@@ -7,6 +7,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { startServer, type TestServer } from '../support/server';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The same ffmpeg the worker uses, so the suite needs no system ffmpeg.
+const ffmpegPath = process.env.FFMPEG_PATH ?? (createRequire(join(process.cwd(), 'package.json'))('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 const SHOTS = join(process.cwd(), 'docs', 'screenshots');
 const PASSWORD = 'correct-horse-battery';
 const axeSource = readFileSync(createRequire(join(process.cwd(), 'package.json')).resolve('axe-core/axe.min.js'), 'utf8');
@@ -69,7 +71,7 @@ describe('Pigeon Web in a real browser', () => {
 
   beforeAll(async () => {
     // A 440 Hz tone with a pause, as the fake microphone (Chromium loops the file).
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=20', '-ar', '48000', '-ac', '1', wav]);
+    execFileSync(ffmpegPath, ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=20', '-ar', '48000', '-ac', '1', wav]);
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
     // The web app calls the API on its own origin; '*' because the test port is random.
     const env = { VOICE_STORAGE_DIR: storageDir, CORS_ORIGINS: '*', SEND_RATE_BURST: '100000', SEND_RATE_PER_SECOND: '100000' };

@@ -150,7 +150,9 @@ function Workspace_({ api, user, workspaces, workspace, workspaceId, notice, onN
       if (!inWorkspace(event.workspaceId)) return;
       for (const { userId, status } of event.users) {
         const member = store.members.get(userId);
+        // Someone who joined after our members list was read: read it again.
         if (member) store.members.set(userId, { ...member, presence: status });
+        else void refreshMembers();
       }
       store.bump();
     });
@@ -659,7 +661,8 @@ function Composer({
           ref={input}
           rows={1}
           value={body}
-          placeholder={`${placeholder} (Enter to send, @Name to mention)`}
+          placeholder={placeholder}
+          title="Enter sends, Shift+Enter adds a line, @Name mentions someone"
           maxLength={4000}
           onChange={(e) => {
             setBody(e.target.value);
