@@ -46,6 +46,13 @@ export function App() {
     }
   };
 
+  // Notices fade after a while; errors stay until dismissed (they are set as alerts elsewhere).
+  useEffect(() => {
+    if (!notice) return;
+    const timer = setTimeout(() => setNotice((current) => (current === notice ? null : current)), 8000);
+    return () => clearTimeout(timer);
+  }, [notice]);
+
   useEffect(() => {
     void load();
   }, []);

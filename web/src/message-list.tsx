@@ -205,6 +205,13 @@ export function MessageList({
     if (atBottom.current && messages.length > 0) virtualizer.scrollToIndex(messages.length - 1, { align: 'end' });
   }, [lastId, messages.length]);
 
+  // A row that grows (voice turning ready, a reaction) must not push the newest out of view.
+  useEffect(() => {
+    if (!atBottom.current || messages.length === 0) return;
+    const frame = requestAnimationFrame(() => virtualizer.scrollToIndex(messages.length - 1, { align: 'end' }));
+    return () => cancelAnimationFrame(frame);
+  });
+
   // Older page prepended: keep the message that was on top where it was.
   useLayoutEffect(() => {
     const before = previousFirst.current;
