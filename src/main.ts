@@ -12,6 +12,7 @@ import { validateEnv } from './config/env.validation';
 import { migrate } from './database/migrate';
 import { ASYNCAPI_MODELS, buildAsyncApiDocument } from './realtime/asyncapi';
 import { RedisIoAdapter } from './realtime/redis-io.adapter';
+import { serveWeb } from './web/serve-web';
 
 async function bootstrap(): Promise<void> {
   // Fail fast, naming the bad variable, before anything connects.
@@ -37,11 +38,12 @@ async function bootstrap(): Promise<void> {
   app.useWebSocketAdapter(ioAdapter);
 
   if (env.SWAGGER_ENABLED) setUpSwagger(app);
+  const web = serveWeb(app);
 
   await app.listen(env.PORT, env.HOST);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
-  app.get(Logger).log(`Pigeon API listening on port ${port}`, 'Bootstrap');
+  app.get(Logger).log(`Pigeon listening on port ${port}: ${web ? `web app http://localhost:${port}/, ` : ''}API docs http://localhost:${port}/docs`, 'Bootstrap');
   // Test harnesses started with PORT=0 read the chosen port from this line.
   if (process.send) process.send({ type: 'listening', port });
 }
