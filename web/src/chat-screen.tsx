@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import { describeError } from './auth-screen';
 import { MembersPanel } from './members-panel';
 import { MessageList, type MessageActions } from './message-list';
-import { createSocket, PigeonError, type Message, type PigeonApi, type PigeonClient, type User, type Workspace } from './pigeon';
+import { createSocket, PigeonError, type Message, type PigeonApi, type PigeonClient, type Topic, type User, type Workspace } from './pigeon';
 import { ChatStore } from './store';
 import { LivePlayer, LiveRecording, microphoneMessage, Playback } from './voice';
 
@@ -454,7 +454,7 @@ function SpeedPicker({ playback }: { playback: Playback }) {
   );
 }
 
-function TopicPicker({ api, workspaceId, channelId, topics, value, onChange, onCreated }: { api: PigeonApi; workspaceId: string; channelId: string; topics: { id: string; title: string }[]; value: string; onChange(id: string): void; onCreated(topic: { id: string; title: string; channelId: string }): void }) {
+function TopicPicker({ api, workspaceId, channelId, topics, value, onChange, onCreated }: { api: PigeonApi; workspaceId: string; channelId: string; topics: { id: string; title: string }[]; value: string; onChange(id: string): void; onCreated(topic: Topic): void }) {
   return (
     <div className="topics">
       <label htmlFor="topic-select">Topic</label>
