@@ -2,6 +2,7 @@ import { Initial1764300000000 } from './migrations/1764300000000-initial';
 import { VoiceWebhooks1795833211992 } from './migrations/1795833211992-voice-webhooks';
 import { PushSubscriptions1795834099165 } from './migrations/1795834099165-push-subscriptions';
 import { LiveVoice1795834159320 } from './migrations/1795834159320-live-voice';
+import { Search1796000008000 } from './migrations/1796000008000-search';
 
 /** Every migration, in order. Never edit one once committed; add a new one. */
-export const MIGRATIONS = [Initial1764300000000, VoiceWebhooks1795833211992, PushSubscriptions1795834099165, LiveVoice1795834159320];
+export const MIGRATIONS = [Initial1764300000000, VoiceWebhooks1795833211992, PushSubscriptions1795834099165, LiveVoice1795834159320, Search1796000008000];
