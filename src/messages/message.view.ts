@@ -14,6 +14,8 @@ export interface VoiceView {
   durationMs: number | null;
   waveform: number[] | null;
   url: string | null;
+  /** Speech to text, when TRANSCRIBE_CMD is configured and has run; otherwise null. */
+  transcript: string | null;
 }
 
 /** The contract's message shape. */

@@ -30,6 +30,7 @@ export interface VoiceRow {
   waveform: number[] | null;
   failure_reason: string | null;
   size_bytes: number | null;
+  transcript: string | null;
 }
 
 export interface AudioSource {
@@ -179,6 +180,7 @@ export class VoiceService implements OnModuleInit {
       durationMs: row.duration_ms,
       waveform: row.waveform,
       url: row.status === 'failed' ? null : this.signedUrl(row.id),
+      transcript: row.transcript ?? null,
     };
   }
 

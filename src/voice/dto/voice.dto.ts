@@ -45,6 +45,7 @@ export class VoiceDto {
   @ApiProperty({ nullable: true, type: Number, description: 'Measured by the server once processed' }) durationMs:
     number | null;
   @ApiProperty({ nullable: true, type: [Number], description: '64 peaks, 0..100' }) waveform: number[] | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Speech to text (TRANSCRIBE_CMD), or null' }) transcript: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'Signed audio URL, valid 1 h, usable without a header' })
   url: string | null;
   @ApiProperty() messageId: string;
