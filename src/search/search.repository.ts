@@ -77,11 +77,13 @@ export class SearchRepository {
   }
 
   async search(config: string, text: string, filters: SearchFilters, after: SearchKey | null, limit: number): Promise<SearchRow[]> {
-    const params: unknown[] = [filters.channelIds, config];
+    const params: unknown[] = [filters.channelIds];
     const param = (value: unknown) => `$${params.push(value)}`;
+    // Only referenced with text: Postgres refuses a parameter it cannot type.
+    const cfg = text.length > 0 ? `${param(config)}::regconfig` : '';
     const where = ['m.channel_id = ANY($1::uuid[])', 'm.deleted_at IS NULL'];
     const hasText = text.length > 0;
-    const query = hasText ? `websearch_to_tsquery($2::regconfig, ${param(text)})` : null;
+    const query = hasText ? `websearch_to_tsquery(${cfg}, ${param(text)})` : null;
     if (query) where.push(`m.search_vector @@ ${query}`);
     if (filters.authorIds) where.push(`m.author_id = ANY(${param(filters.authorIds)}::uuid[])`);
     if (filters.mentionIds) where.push(`m.body LIKE ANY(${param(filters.mentionIds.map((id) => `%<@${id}>%`))}::text[])`);
@@ -94,7 +96,7 @@ export class SearchRepository {
       where.push(`(${rank}, m.created_at, m.id) < (${param(after.rank)}::real, ${param(after.createdAt)}::timestamptz, ${param(after.id)}::uuid)`);
     }
     const headline = query
-      ? `ts_headline($2::regconfig, ${SEARCHED_TEXT}, ${query}, '${HEADLINE_OPTIONS}')`
+      ? `ts_headline(${cfg}, ${SEARCHED_TEXT}, ${query}, '${HEADLINE_OPTIONS}')`
       : `left(${SEARCHED_TEXT}, 200)`;
     return this.dataSource.query(
       // Excerpts only for the page: the outer query runs ts_headline on at most `limit` rows.
