@@ -14,9 +14,12 @@ interface Result {
   seq: number;
   snippet: string;
 }
+/** A 200 answer, or an error body (code, message) for the others. */
 interface Page {
   results: Result[];
   nextCursor: string | null;
+  code?: string;
+  message?: string;
 }
 
 const POCKETSPHINX = '/usr/bin/pocketsphinx_continuous';
