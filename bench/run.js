@@ -1,7 +1,7 @@
 'use strict';
 /**
  * Benchmark entry: `npm run bench [-- SCENARIO] [--option=value ...]` (npm builds dist/ first).
- * Scenarios live in bench/scenarios/ (fanout, throughput, history, storm, connections, voice); each one's
+ * Scenarios live in bench/scenarios/ (fanout, throughput, history, storm, connections, voice, search); each one's
  * options are its DEFAULTS (kebab-case on the command line). --no-doc leaves docs/BENCHMARKS.md alone.
  */
 const fs = require('node:fs');
@@ -17,6 +17,7 @@ const SCENARIOS = {
   storm: './scenarios/storm',
   connections: './scenarios/connections',
   voice: './scenarios/voice',
+  search: './scenarios/search',
 };
 const HARD_LIMIT_MS = 30 * 60_000; // whatever happens, the harness ends
 

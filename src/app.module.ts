@@ -8,6 +8,7 @@ import { NotificationsModule } from './notifications/notifications.module';
 import { PresenceModule } from './presence/presence.module';
 import { QueueConnectionModule } from './queues/queue-connection.module';
 import { RealtimeModule } from './realtime/realtime.module';
+import { SearchModule } from './search/search.module';
 import { VoiceModule } from './voice/voice.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkspacesModule } from './workspaces/workspaces.module';
@@ -27,6 +28,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
     WebhooksModule,
     VoiceModule,
     NotificationsModule,
+    SearchModule,
   ],
 })
 export class AppModule {}

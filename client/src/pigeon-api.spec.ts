@@ -138,10 +138,10 @@ describe(PigeonApi.name, () => {
 
     expect(calls[0]).toMatchObject({ method: 'PUT', url: 'http://pigeon.test:3000/api/workspaces/w/channels/c/messages/m/reactions/%F0%9F%91%8D' });
     expect(sut.voice.audioUrl('/api/voice/v1/audio?expires=1&sig=abc')).toBe('http://pigeon.test:3000/api/voice/v1/audio?expires=1&sig=abc');
-    expect(sut.voice.audioUrl({ id: 'v1', status: 'ready', mimeType: 'audio/ogg', durationMs: 1, waveform: null, url: '/api/voice/v1/audio?sig=x' }, 'aac')).toBe(
+    expect(sut.voice.audioUrl({ id: 'v1', status: 'ready', mimeType: 'audio/ogg', durationMs: 1, waveform: null, url: '/api/voice/v1/audio?sig=x', transcript: null }, 'aac')).toBe(
       'http://pigeon.test:3000/api/voice/v1/audio?sig=x&format=aac',
     );
-    expect(() => sut.voice.audioUrl({ id: 'v1', status: 'failed', mimeType: null, durationMs: null, waveform: null, url: null })).toThrow(PigeonError);
+    expect(() => sut.voice.audioUrl({ id: 'v1', status: 'failed', mimeType: null, durationMs: null, waveform: null, url: null, transcript: null })).toThrow(PigeonError);
   });
 
   it('uploads bytes and streams as multipart with progress up to the total', async () => {

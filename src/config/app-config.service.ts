@@ -22,6 +22,8 @@ export class AppConfigService {
       messageMaxLength: this.get('MESSAGE_MAX_LENGTH'),
       sendBurst: this.get('SEND_RATE_BURST'),
       sendPerSecond: this.get('SEND_RATE_PER_SECOND'),
+      searchBurst: this.get('SEARCH_RATE_BURST'),
+      searchPerSecond: this.get('SEARCH_RATE_PER_SECOND'),
       typingIntervalMs: this.get('TYPING_INTERVAL_MS'),
       syncPageLimit: this.get('SYNC_PAGE_LIMIT'),
       socketMaxFrameBytes: this.get('SOCKET_MAX_FRAME_BYTES'),

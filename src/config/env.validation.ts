@@ -89,6 +89,20 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1)
   SEND_RATE_PER_SECOND = 10;
 
+  /** Per-user search limit: bursts of SEARCH_RATE_BURST, SEARCH_RATE_PER_SECOND on average. */
+  @Transform(toInt) @IsInt() @Min(1)
+  SEARCH_RATE_BURST = 30;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  SEARCH_RATE_PER_SECOND = 5;
+
+  /** Speech-to-text command run by the worker on each voice clip; unset: no transcripts. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  TRANSCRIBE_CMD?: string;
+
+  @Transform(toInt) @IsInt() @Min(1000)
+  TRANSCRIBE_TIMEOUT_MS = 120_000;
+
   @Transform(toInt) @IsInt() @Min(100)
   TYPING_INTERVAL_MS = 2000;
 

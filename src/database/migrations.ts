@@ -4,6 +4,15 @@ import { PushSubscriptions1795834099165 } from './migrations/1795834099165-push-
 import { LiveVoice1795834159320 } from './migrations/1795834159320-live-voice';
 import { RedactionIndexes1796000002000 } from './migrations/1796000002000-redaction-indexes';
 import { InviteRevocation1796000004000 } from './migrations/1796000004000-invite-revocation';
+import { Search1796000008000 } from './migrations/1796000008000-search';
 
 /** Every migration, in order. Never edit one once committed; add a new one. */
-export const MIGRATIONS = [Initial1764300000000, VoiceWebhooks1795833211992, PushSubscriptions1795834099165, LiveVoice1795834159320, RedactionIndexes1796000002000, InviteRevocation1796000004000];
+export const MIGRATIONS = [
+  Initial1764300000000,
+  VoiceWebhooks1795833211992,
+  PushSubscriptions1795834099165,
+  LiveVoice1795834159320,
+  RedactionIndexes1796000002000,
+  InviteRevocation1796000004000,
+  Search1796000008000,
+];

@@ -48,8 +48,14 @@ export interface Voice {
   durationMs: number | null;
   /** 64 integers, 0..100. */
   waveform: number[] | null;
-  /** A path signed for 1 h (`/api/voice/:id/audio?expires=&sig=`); PigeonApi.voice.audioUrl makes it absolute. */
+  /**
+   * In message views and events the plain path `/api/voice/:id/audio` (needs the bearer token); from
+   * `GET /api/voice/:id` a path signed for the caller (`?u=&expires=&sig=`, 10 min). PigeonApi.voice.audioUrl
+   * makes it absolute.
+   */
   url: string | null;
+  /** Speech to text, when the server runs a TRANSCRIBE_CMD and it has finished; otherwise null. */
+  transcript: string | null;
 }
 
 /** `GET /api/voice/:voiceId`. */

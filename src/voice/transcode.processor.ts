@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { QUEUES, VoiceTranscodeJob } from '../queues/queues';
 import { TranscodeService } from './transcode.service';
+import { TranscribeService } from './transcribe.service';
 
 /**
  * Worker only. One transcode at a time per worker: ffmpeg already uses the cores it gets.
@@ -14,7 +15,10 @@ const LOCK_MS = Number(process.env.VOICE_JOB_LOCK_MS ?? 30_000);
 // maxStalledCount 3: a job may outlive three worker crashes before BullMQ gives up on it.
 @Processor(QUEUES.voice, { concurrency: 1, lockDuration: LOCK_MS, stalledInterval: Math.min(LOCK_MS, 30_000), maxStalledCount: 3 })
 export class TranscodeProcessor extends WorkerHost {
-  constructor(private readonly transcoder: TranscodeService) {
+  constructor(
+    private readonly transcoder: TranscodeService,
+    private readonly transcriber: TranscribeService,
+  ) {
     super();
   }
 
@@ -22,6 +26,8 @@ export class TranscodeProcessor extends WorkerHost {
 
   async process(job: Job<VoiceTranscodeJob>): Promise<void> {
     await this.transcoder.transcode(job.data.voiceId);
+    // After `ready` (also on a re-run, so a crash between the two still gets its transcript).
+    await this.transcriber.transcribe(job.data.voiceId);
   }
 
   /**

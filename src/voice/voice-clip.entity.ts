@@ -58,6 +58,10 @@ export class VoiceClip {
   @Column({ name: 'failure_reason', type: 'text', nullable: true })
   failureReason: string | null;
 
+  /** From TRANSCRIBE_CMD when configured; searched with the message. */
+  @Column({ type: 'text', nullable: true })
+  transcript: string | null;
+
   @Column({ name: 'size_bytes', type: 'int', nullable: true })
   sizeBytes: number | null;
 

@@ -32,6 +32,7 @@ export interface VoiceRow {
   waveform: number[] | null;
   failure_reason: string | null;
   size_bytes: number | null;
+  transcript: string | null;
 }
 
 export interface AudioSource {
@@ -218,6 +219,7 @@ export class VoiceService implements OnModuleInit {
       durationMs: row.duration_ms,
       waveform: row.waveform,
       url: row.status === 'failed' ? null : forUserId ? this.signedUrl(row.id, forUserId) : path,
+      transcript: row.transcript ?? null,
     };
   }
 

@@ -15,6 +15,10 @@ export class Workspace {
   @Column({ name: 'created_by', type: 'uuid' })
   createdBy: string;
 
+  /** Postgres text search configuration (a pg_ts_config name) the search triggers index messages with. */
+  @Column({ name: 'search_config', type: 'varchar', length: 63, default: 'simple' })
+  searchConfig: string;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

@@ -297,11 +297,11 @@ export class Playback {
       await this.audio.play();
       return;
     }
-    let url = message.voice?.url;
-    if (!url || !message.voice) return;
-    // Signed URLs last an hour and event data is stored: re-read a fresh one when it has expired.
-    const expires = Number(new URL(url, location.origin).searchParams.get('expires') ?? '0');
-    if (expires && expires * 1000 < Date.now() + 60_000) url = (await this.api.voice.get(message.voice.id)).url ?? url;
+    if (!message.voice?.url) return;
+    // Message views carry the plain audio path (it needs the bearer token, which <audio> cannot send);
+    // GET /api/voice/:id answers a URL signed for this member, valid a few minutes.
+    const url = (await this.api.voice.get(message.voice.id)).url;
+    if (!url) return;
     this.current = message.id;
     this.playing = message;
     this.audio.src = this.api.voice.audioUrl(url);

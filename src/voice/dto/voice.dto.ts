@@ -54,6 +54,7 @@ export class VoiceDto {
   @ApiProperty({ nullable: true, type: 'integer', description: 'Measured by the server once processed', example: 4200 }) durationMs:
     number | null;
   @ApiProperty({ nullable: true, type: 'integer', isArray: true, description: '64 peaks, 0..100' }) waveform: number[] | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Speech to text (TRANSCRIBE_CMD), or null' }) transcript: string | null;
   @ApiProperty({
     nullable: true,
     type: String,
