@@ -58,6 +58,16 @@ describe('security audit regressions: auth and edge', () => {
       expect(ghostAnswers).toEqual([401, 401, 401, 401, 401, 429]);
     });
 
+    it('lets at most 5 of 30 concurrent wrong logins reach the password check', async () => {
+      const user = await registerUser(api, 'stormed');
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, () => api.post('/api/auth/login', { email: user.email, password: 'wrong-password-123' })),
+      );
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(25);
+    });
+
     it('does not lock the same account out from another address', async () => {
       const user = await registerUser(api, 'roamer');
       for (let i = 0; i < 5; i++) {

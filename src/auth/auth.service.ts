@@ -57,14 +57,11 @@ export class AuthService {
    * emails exist, and the same account can still be reached from other addresses.
    */
   async login(email: string, password: string, address: string): Promise<AuthResult> {
-    await this.rateLimit.assertLoginAllowed(email, address);
+    await this.rateLimit.beginLoginAttempt(email, address);
     const user = await this.dataSource.getRepository(User).findOneBy({ email });
     const ok = await this.passwords.verify(user?.passwordHash, password);
-    if (!user || !ok) {
-      await this.rateLimit.recordLoginFailure(email, address);
-      throw AppException.unauthorized('Invalid email or password');
-    }
-    await this.rateLimit.clearLoginFailures(email, address);
+    if (!user || !ok) throw AppException.unauthorized('Invalid email or password');
+    await this.rateLimit.loginSucceeded(email, address);
     return this.dataSource.transaction((manager) => this.issue(manager, user, undefined));
   }
 

@@ -60,19 +60,16 @@ export class RateLimitService {
     return consume(this.authCalls, address, 1);
   }
 
-  /** Refuses a locked (email, address) pair before any password is hashed. */
-  async assertLoginAllowed(email: string, address: string): Promise<void> {
-    const state = await this.loginFailures.get(loginKey(email, address));
-    if (state && state.consumedPoints >= this.loginFailures.points) {
-      throw AppException.rateLimited(Math.max(1, state.msBeforeNext));
-    }
+  /**
+   * Counts a login attempt of an (email, address) pair as a failure before any password is hashed, so
+   * concurrent guesses cannot all slip past the limit; a locked pair is refused. `loginSucceeded`
+   * gives the point back.
+   */
+  beginLoginAttempt(email: string, address: string): Promise<void> {
+    return consume(this.loginFailures, loginKey(email, address), 1);
   }
 
-  async recordLoginFailure(email: string, address: string): Promise<void> {
-    await this.loginFailures.penalty(loginKey(email, address), 1);
-  }
-
-  async clearLoginFailures(email: string, address: string): Promise<void> {
+  async loginSucceeded(email: string, address: string): Promise<void> {
     await this.loginFailures.delete(loginKey(email, address));
   }
 }
