@@ -106,7 +106,7 @@ describe('Pigeon Web in a real browser', () => {
 
   afterAll(async () => {
     const figures = Object.entries(timings)
-      .map(([name, value]) => `${name}: ${value}${/\(|nodes/.test(name) ? '' : ' ms'}`)
+      .map(([name, value]) => `${name}: ${value}${/\(ms\)|nodes/.test(name) ? '' : ' ms'}`)
       .join('\n');
     process.stdout.write(`\nE2E timings\n${figures}\n`);
     writeFileSync(join(tmpdir(), 'pigeon-e2e-timings.json'), JSON.stringify(timings, null, 2));
