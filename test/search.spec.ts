@@ -291,6 +291,20 @@ describe('search', () => {
     expect((await find('run')).body.results.map((r) => r.message.id)).toEqual([sent.body.id]);
   });
 
+  it('is documented in OpenAPI with its parameters, answers and bearer auth', async () => {
+    const docs = await api.get('/docs-json');
+    expect(docs.status).toBe(200);
+    const operation = docs.body.paths['/api/workspaces/{wid}/search']?.get;
+    expect(operation).toBeDefined();
+    expect(operation.security).toEqual([{ bearer: [] }]);
+    expect(operation.description).toEqual(expect.stringContaining('websearch'));
+    expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '404', '429']);
+    const params = Object.fromEntries((operation.parameters as { name: string; schema: { format?: string } }[]).map((p) => [p.name, p]));
+    expect(Object.keys(params).sort()).toEqual(['after', 'authorId', 'before', 'channelId', 'cursor', 'hasVoice', 'limit', 'q', 'topicId', 'wid'].sort());
+    for (const id of ['wid', 'channelId', 'authorId', 'topicId']) expect(params[id].schema.format).toBe('uuid');
+    expect(docs.body.paths['/api/workspaces/{wid}']?.patch).toBeDefined();
+  });
+
   // Plumbing, not accuracy: espeak-ng speech through the real pocketsphinx engine.
   const speech = existsSync(POCKETSPHINX) && existsSync(ESPEAK) ? it : it.skip;
   speech('transcribes voice messages, announces the transcript and searches it', async () => {
