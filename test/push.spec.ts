@@ -257,6 +257,25 @@ describe('push notifications', () => {
     expect(stranger.body.code).toBe('NOT_FOUND');
   });
 
+  it('pushes only to members of the channel: a mention in a DM or private channel of others reaches no one outside', async () => {
+    const outsider = await subscriber('outsider');
+    const peer = await addMember(api, team, 'peer');
+    const others = await dm(peer);
+    const secret = await api.post(
+      `/api/workspaces/${team.id}/channels`,
+      { name: `hush-${randomUUID().slice(0, 8)}`, kind: 'private', memberIds: [peer.id] },
+      team.owner.accessToken,
+    );
+    expect(secret.status).toBe(201);
+    await send(others, `DM that names <@${outsider.user.id}>`);
+    await send(secret.body.id, `private channel that names <@${outsider.user.id}>`);
+    const visible = await send(team.generalId, `general names <@${outsider.user.id}>`);
+    await waitFor(() => service.to(outsider.path).length >= 1, 20_000, 'the general push');
+    await sleep(1500);
+    expect(service.to(outsider.path)).toHaveLength(1);
+    expect(decrypt(service.to(outsider.path)[0].body, outsider.keys)).toMatchObject({ messageId: visible.id });
+  });
+
   it('retries a 5xx, and deletes the subscription on 410', async () => {
     const flaky = await subscriber('flaky');
     const gone = await subscriber('gone');

@@ -223,4 +223,35 @@ describe('webhooks', () => {
       await target.close();
     }
   });
+
+  it('does not send a queued retry once the creator can no longer read the channel', async () => {
+    const own = await createWorkspace(api);
+    const admin = await addMember(api, own, 'admin');
+    expect((await api.patch(`/api/workspaces/${own.id}/members/${admin.id}`, { role: 'admin' }, own.owner.accessToken)).status).toBe(200);
+    // Fails every time: the first attempt is answered, the retry must never reach it.
+    const target = await receiver([500]);
+    try {
+      const hook = await api.post(`/api/workspaces/${own.id}/webhooks`, { url: target.url, events: ['message.created'] }, admin.accessToken);
+      expect(hook.status).toBe(201);
+      const sent = await api.post(
+        `/api/workspaces/${own.id}/channels/${own.generalId}/messages`,
+        { clientMsgId: randomUUID(), body: 'first attempt fails' },
+        own.owner.accessToken,
+      );
+      expect(sent.status).toBe(201);
+      await waitFor(() => target.received.length === 1, 15_000, 'first attempt');
+      expect((await api.delete(`/api/workspaces/${own.id}/members/${admin.id}`, own.owner.accessToken)).status).toBe(204);
+      type Listed = { status: string; attempts: { statusCode: number | null; error: string | null }[] }[];
+      let listed: Listed = [];
+      for (let i = 0; i < 150 && listed[0]?.status !== 'failed'; i++) {
+        listed = (await api.get(`/api/workspaces/${own.id}/webhooks/${hook.body.id}/deliveries`, own.owner.accessToken)).body as Listed;
+        if (listed[0]?.status !== 'failed') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(listed[0].attempts.map((a) => a.statusCode)).toEqual([500, null]);
+      expect(listed[0].attempts[1].error).toBe('not visible to the webhook owner');
+      expect(target.received).toHaveLength(1);
+    } finally {
+      await target.close();
+    }
+  });
 });
