@@ -126,7 +126,13 @@ export class TranscodeService {
     change: Partial<Pick<VoiceRow, 'status' | 'opus_key' | 'aac_key' | 'duration_ms' | 'waveform' | 'failure_reason'>>,
   ): Promise<void> {
     const columns = Object.keys(change);
-    await this.messages.changeMessage(null, clip.message_id, undefined, async (manager) => {
+    let deleted = false;
+    await this.messages.changeMessage(null, clip.message_id, undefined, async (manager, message) => {
+      // Deleted while it was being transcoded: no event, and the new renditions go (below).
+      if (message.deleted_at) {
+        deleted = true;
+        return null;
+      }
       const updated: [unknown[], number] = await manager.query(
         `UPDATE voice_clips SET ${columns.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now()
           WHERE id = $1 AND status NOT IN ('ready', 'failed') RETURNING id`,
@@ -135,6 +141,10 @@ export class TranscodeService {
       // A second run of the same job (stalled lock) finds the clip finished: no second event.
       return updated[1] > 0 ? 'message.updated' : null;
     });
+    if (deleted) {
+      for (const key of [change.opus_key, change.aac_key]) if (key) await this.storage.remove(key);
+      return;
+    }
     if (change.status === 'failed') this.logger.warn(`Voice ${clip.id} failed: ${change.failure_reason}`);
   }
 
