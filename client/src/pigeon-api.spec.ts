@@ -52,6 +52,41 @@ describe(PigeonApi.name, () => {
     expect(sessions).toEqual([{ accessToken: fresh, refreshToken: 'r2' }]);
   });
 
+  it('refreshes through the gate, and adopts a session another tab renewed instead of spending the token again', async () => {
+    const renewed = { accessToken: jwt(900, 'other-tab'), refreshToken: 'r-other' };
+    let shared: Session | null = null;
+    const gated: string[] = [];
+    const { calls, fetchImpl } = fakeFetch((call) => {
+      if (call.url.endsWith('/auth/refresh')) return json(200, { accessToken: jwt(900, 'mine'), refreshToken: 'r2' });
+      return json(200, { id: 'u1', email: 'a@b.c', displayName: 'A' });
+    });
+    const sut = new PigeonApi({
+      baseUrl: 'http://pigeon.test',
+      session: { accessToken: jwt(10, 'old'), refreshToken: 'r1' },
+      fetch: fetchImpl,
+      refreshGate: async (refresh) => {
+        gated.push('in');
+        return refresh();
+      },
+      loadSession: () => shared,
+    });
+
+    // The other tab renewed while this one waited: no refresh call, its session is used.
+    shared = renewed;
+    await sut.me();
+    expect(gated).toEqual(['in']);
+    expect(calls.filter((c) => c.url.endsWith('/auth/refresh'))).toHaveLength(0);
+    expect(calls.at(-1)?.authorization).toBe(`Bearer ${renewed.accessToken}`);
+    expect(sut.session()).toEqual(renewed);
+
+    // Nobody renewed: this tab spends its own refresh token, inside the gate.
+    sut.adopt({ accessToken: jwt(10, 'old-again'), refreshToken: 'r3' });
+    shared = null;
+    await sut.me();
+    expect(gated).toEqual(['in', 'in']);
+    expect(calls.filter((c) => c.url.endsWith('/auth/refresh')).map((c) => c.body)).toEqual([{ refreshToken: 'r3' }]);
+  });
+
   it('ten concurrent calls that all get a 401 refresh once and are each retried once', async () => {
     const old = jwt(900, 'old');
     const fresh = jwt(900, 'fresh');

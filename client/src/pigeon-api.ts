@@ -39,6 +39,16 @@ export interface PigeonApiOptions {
    * hands out a new token, not the expiring one.
    */
   refreshMarginMs?: number;
+  /**
+   * Runs each refresh. Apps with several tabs pass a cross-tab lock (e.g. `navigator.locks`) so that
+   * only one tab spends the refresh token, which the server accepts once.
+   */
+  refreshGate?: <T>(refresh: () => Promise<T>) => Promise<T>;
+  /**
+   * Read inside the gate, before refreshing: a session that another tab already renewed (kept in
+   * shared storage) is adopted instead of being refreshed again.
+   */
+  loadSession?: () => Session | null;
 }
 
 export interface UploadOptions {
@@ -110,6 +120,8 @@ export class PigeonApi {
   private readonly customFetch: boolean;
   private readonly onSession?: (session: Session | null) => void;
   private readonly refreshMarginMs: number;
+  private readonly refreshGate?: <T>(refresh: () => Promise<T>) => Promise<T>;
+  private readonly loadSession?: () => Session | null;
 
   constructor(options: PigeonApiOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -119,10 +131,17 @@ export class PigeonApi {
     this.customFetch = options.fetch !== undefined;
     this.onSession = options.onSession;
     this.refreshMarginMs = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
+    this.refreshGate = options.refreshGate;
+    this.loadSession = options.loadSession;
   }
 
   session(): Session | null {
     return this.current ? { ...this.current } : null;
+  }
+
+  /** Takes a session renewed elsewhere (another tab) without calling the server or `onSession`. */
+  adopt(session: Session | null): void {
+    this.current = session ? { ...session } : null;
   }
 
   /** A fresh access token: refreshed first when it expires within the margin. */
@@ -147,18 +166,23 @@ export class PigeonApi {
     if (this.current && stale && this.current.accessToken !== stale.accessToken) return Promise.resolve(this.current);
     const session = this.current;
     if (!session) return Promise.reject(new PigeonError('UNAUTHORIZED', 'not logged in', undefined, 401));
-    this.refreshing = this.send<TokenPair>('POST', '/auth/refresh', { body: { refreshToken: session.refreshToken }, anonymous: true })
-      .then(
-        (pair) => {
-          this.setSession({ accessToken: pair.accessToken, refreshToken: pair.refreshToken });
-          return pair;
-        },
-        (error: unknown) => {
-          // A refused refresh token is final (spent or revoked family): the session is over.
-          if (error instanceof PigeonError && error.status === 401) this.setSession(null);
-          throw error;
-        },
-      )
+    const run = async (): Promise<Session> => {
+      // Another tab may have renewed the session while this one waited for the gate.
+      const shared = this.loadSession?.();
+      if (shared && shared.accessToken !== session.accessToken) {
+        this.current = { ...shared };
+        return shared;
+      }
+      const pair = await this.send<TokenPair>('POST', '/auth/refresh', { body: { refreshToken: session.refreshToken }, anonymous: true });
+      this.setSession({ accessToken: pair.accessToken, refreshToken: pair.refreshToken });
+      return pair;
+    };
+    this.refreshing = (this.refreshGate ? this.refreshGate(run) : run())
+      .catch((error: unknown) => {
+        // A refused refresh token is final (spent or revoked family): the session is over.
+        if (error instanceof PigeonError && error.status === 401) this.setSession(null);
+        throw error;
+      })
       .finally(() => {
         this.refreshing = null;
       });

@@ -465,7 +465,7 @@ function TopicPicker({ api, workspaceId, channelId, topics, value, onChange, onC
           if (e.target.value !== '__new') return onChange(e.target.value);
           const title = window.prompt('New topic title');
           if (!title) return;
-          void api.topics.create(workspaceId, channelId, { name: title }).then((topic) => {
+          void api.topics.create(workspaceId, channelId, { title }).then((topic) => {
             onCreated(topic);
             onChange(topic.id);
           });
