@@ -26,7 +26,8 @@ function newestSourceMtime() {
       else if (entry.isFile() && !entry.name.endsWith('.spec.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
     }
   };
-  visit(path.join(root, 'src'));
+  // The web app and the SDK it bundles feed the build too.
+  for (const dir of ['src', 'web/src', 'client/src']) if (fs.existsSync(path.join(root, dir))) visit(path.join(root, dir));
   for (const name of ['tsconfig.json', 'tsconfig.build.json']) {
     const file = path.join(root, name);
     if (fs.existsSync(file)) newest = Math.max(newest, fs.statSync(file).mtimeMs);
@@ -35,7 +36,7 @@ function newestSourceMtime() {
 }
 
 function needsBuild() {
-  if (!fs.existsSync(mainJs)) return true;
+  if (!fs.existsSync(mainJs) || !fs.existsSync(path.join(root, 'web', 'dist', 'index.html'))) return true;
   return fs.statSync(mainJs).mtimeMs < newestSourceMtime();
 }
 
