@@ -3,47 +3,26 @@
  * PigeonClient (socket), with the session kept in localStorage and shared by the tabs.
  */
 import { PigeonApi, PigeonClient, PigeonError } from '@pigeon/client';
-import type { Channel, Message, Role } from '@pigeon/client';
+import type { Session } from '@pigeon/client';
 
 export { PigeonApi, PigeonClient, PigeonError };
-export type { Channel, EventEnvelope, Message, ReadEvent, Role, Topic, TypingEvent, PresenceEvent, VoiceChunkEvent } from '@pigeon/client';
-
-export interface Session {
-  accessToken: string;
-  refreshToken: string;
-}
-
-export interface User {
-  id: string;
-  email: string;
-  displayName: string;
-}
-
-export interface Workspace {
-  id: string;
-  name: string;
-  slug: string;
-  role?: Role;
-}
-
-export interface Member {
-  userId: string;
-  displayName: string;
-  role: Role;
-  presence: string;
-}
-
-export interface ChannelListItem extends Omit<Channel, 'name'> {
-  name: string | null;
-  lastReadSeq: number;
-  unreadCount: number;
-  isMember: boolean;
-}
-
-export interface MessagePage {
-  messages: Message[];
-  hasMore: boolean;
-}
+export type {
+  Channel,
+  ChannelListItem,
+  EventEnvelope,
+  Member,
+  Message,
+  MessagePage,
+  PresenceEvent,
+  ReadEvent,
+  Role,
+  Session,
+  Topic,
+  TypingEvent,
+  User,
+  VoiceChunkEvent,
+  Workspace,
+} from '@pigeon/client';
 
 const SESSION_KEY = 'pigeon.session';
 
