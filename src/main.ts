@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { rejectUnsafeJson, securityHeaders } from './common/security';
+import { preflight } from './common/preflight';
 import { createValidationPipe } from './common/validation';
 import { validateEnv } from './config/env.validation';
 import { migrate } from './database/migrate';
@@ -17,6 +18,7 @@ import { serveWeb } from './web/serve-web';
 async function bootstrap(): Promise<void> {
   // Fail fast, naming the bad variable, before anything connects.
   const env = validateEnv(process.env);
+  await preflight(env);
   if (env.RUN_MIGRATIONS) await migrate(env.DATABASE_URL);
 
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true, bodyParser: false });

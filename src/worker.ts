@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
+import { preflight } from './common/preflight';
 import { validateEnv } from './config/env.validation';
 import { ffmpegBinary } from './voice/ffmpeg-binary';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
-  validateEnv(process.env);
+  await preflight(validateEnv(process.env));
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   // SIGTERM/SIGINT close the app: BullMQ workers finish their current jobs, then connections close.
