@@ -11,6 +11,8 @@ const { ROOT, startServer, stopChild } = require('./procs');
 const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pigeon_bench';
 const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BENCH_JWT_SECRET = 'pigeon-bench-secret-0123456789abcdef0123456789';
+// NODE_ENV=production serves /metrics only with a token.
+const BENCH_METRICS_TOKEN = 'pigeon-bench-metrics-token';
 
 function assertLoopback(url) {
   const host = new URL(url).hostname;
@@ -49,6 +51,7 @@ function apiEnv({ databaseUrl, redisUrl, extra = {} }) {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     JWT_SECRET: BENCH_JWT_SECRET,
+    METRICS_TOKEN: BENCH_METRICS_TOKEN,
     RUN_MIGRATIONS: 'false',
     LOG_LEVEL: 'warn',
     ACCESS_TOKEN_TTL_SECONDS: '86400', // no auth:expiring/disconnect in the middle of a run
@@ -202,4 +205,4 @@ async function setupWorkspace(baseUrl, count, { concurrency = 8, log = () => und
   return { workspaceId: workspace.id, channelId: general.id, users };
 }
 
-module.exports = { BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_JWT_SECRET, freshDatabase, startApiNodes, stopAll, setupWorkspace, request, assertLoopback };
+module.exports = { BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_JWT_SECRET, BENCH_METRICS_TOKEN, freshDatabase, startApiNodes, stopAll, setupWorkspace, request, assertLoopback };

@@ -16,7 +16,7 @@ const { randomUUID } = require('node:crypto');
 const { ROOT, startServer, startPrivateRedis } = require('../lib/procs');
 const { LoadPool } = require('../lib/load');
 const { rateSearch, measureStep } = require('../lib/search');
-const { freshDatabase, startApiNodes, stopAll, BENCH_REDIS_URL } = require('../lib/pigeon');
+const { freshDatabase, startApiNodes, stopAll, BENCH_REDIS_URL, BENCH_METRICS_TOKEN } = require('../lib/pigeon');
 const { connectDb, seedWorkspaces, parseHistogram, cpuWindow } = require('../lib/seed');
 const { profiledStep } = require('../lib/profile-step');
 const { renderTable } = require('../lib/report');
@@ -44,7 +44,7 @@ const DEFAULTS = {
 const BATCH = 'pigeon_message_commit_batch_size';
 
 async function scrape(url) {
-  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` }, signal: AbortSignal.timeout(10_000) });
   return parseHistogram(await res.text(), BATCH);
 }
 
