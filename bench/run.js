@@ -55,8 +55,8 @@ function ensureClientBuilt(log) {
   const index = path.join(ROOT, 'client', 'dist', 'index.js');
   const srcNewest = newestMtime(path.join(ROOT, 'client', 'src'), (n) => n.endsWith('.ts') && !n.endsWith('.spec.ts'));
   if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= srcNewest) return;
-  log('building the client SDK (npx tsc -p client/tsconfig.json)');
-  const result = spawnSync('npx', ['tsc', '-p', 'client/tsconfig.json'], { cwd: ROOT, stdio: 'inherit', timeout: 180_000 });
+  log('building the client SDK (npm run build:client: tsup, as the package is built)');
+  const result = spawnSync('npm', ['run', 'build:client'], { cwd: ROOT, stdio: 'inherit', timeout: 180_000 });
   if (result.status !== 0 || !fs.existsSync(index)) throw new Error('client SDK build failed');
 }
 

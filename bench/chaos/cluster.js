@@ -10,11 +10,13 @@ const lib = require('./lib');
 const CLIENT_DIST = path.join(lib.ROOT, 'client', 'dist', 'index.js');
 
 function loadSdk() {
-  const src = path.join(lib.ROOT, 'client', 'src', 'pigeon-client.ts');
-  const stale = !fs.existsSync(CLIENT_DIST) || fs.statSync(src).mtimeMs > fs.statSync(path.join(lib.ROOT, 'client', 'dist', 'pigeon-client.js')).mtimeMs;
+  const srcDir = path.join(lib.ROOT, 'client', 'src');
+  const newestSource = Math.max(...fs.readdirSync(srcDir).map((name) => fs.statSync(path.join(srcDir, name)).mtimeMs));
+  const stale = !fs.existsSync(CLIENT_DIST) || newestSource > fs.statSync(CLIENT_DIST).mtimeMs;
   if (stale) {
-    lib.log('building the client SDK (npx tsc -p client/tsconfig.json)');
-    const r = spawnSync('npx', ['tsc', '-p', 'client/tsconfig.json'], { cwd: lib.ROOT, stdio: 'inherit' });
+    // The package build (tsup: ESM + CJS + types), as `npm pack` makes it.
+    lib.log('building the client SDK (npm run build:client)');
+    const r = spawnSync('npm', ['run', 'build:client'], { cwd: lib.ROOT, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('client SDK build failed');
   }
   return require(CLIENT_DIST);
