@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AppException } from '../common/app.exception';
+import { AccessRepository } from './access.repository';
 import type { ChannelKind } from '../channels/channel.entity';
 import type { WorkspaceRole } from '../workspaces/workspace-member.entity';
 
@@ -27,7 +26,7 @@ export const isAdminRole = (role: WorkspaceRole) => role === 'owner' || role ===
 /**
  * Who may see what. Anything the caller may not see answers NOT_FOUND, never FORBIDDEN.
  * Channel membership is cached per node (one query per channel, not per message) and
- * invalidated through MembershipBus on every node when membership changes.
+ * invalidated through MembershipBus (its one `apply` path) on every node when membership changes.
  */
 @Injectable()
 export class AccessService {
@@ -36,18 +35,14 @@ export class AccessService {
   /** Bumped on invalidation so a load that raced a change is not cached. */
   private generation = 0;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly repository: AccessRepository) {}
 
   async workspaceRole(workspaceId: string, userId: string): Promise<WorkspaceRole | null> {
     const key = `${workspaceId}:${userId}`;
     const cached = this.workspaceRoles.get(key);
     if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached.role;
     const generation = this.generation;
-    const rows: { role: WorkspaceRole }[] = await this.dataSource.query(
-      'SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2',
-      [workspaceId, userId],
-    );
-    const role = rows[0]?.role ?? null;
+    const role = await this.repository.workspaceRole(workspaceId, userId);
     if (generation === this.generation) this.workspaceRoles.set(key, { role, loadedAt: Date.now() });
     return role;
   }
@@ -127,19 +122,9 @@ export class AccessService {
     const cached = this.channels.get(channelId);
     if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached;
     const generation = this.generation;
-    const rows: { workspace_id: string; kind: ChannelKind; user_id: string | null }[] = await this.dataSource.query(
-      `SELECT c.workspace_id, c.kind, m.user_id
-         FROM channels c LEFT JOIN channel_members m ON m.channel_id = c.id
-        WHERE c.id = $1`,
-      [channelId],
-    );
-    if (rows.length === 0) return null;
-    const entry: CachedChannel = {
-      workspaceId: rows[0].workspace_id,
-      kind: rows[0].kind,
-      members: new Set(rows.map((r) => r.user_id).filter((id): id is string => id !== null)),
-      loadedAt: Date.now(),
-    };
+    const loaded = await this.repository.channelWithMembers(channelId);
+    if (!loaded) return null;
+    const entry: CachedChannel = { workspaceId: loaded.workspaceId, kind: loaded.kind, members: new Set(loaded.memberIds), loadedAt: Date.now() };
     if (generation === this.generation) {
       if (this.channels.size >= CACHE_MAX_CHANNELS) this.channels.delete(this.channels.keys().next().value as string);
       this.channels.set(channelId, entry);

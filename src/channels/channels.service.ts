@@ -4,9 +4,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AccessService, isAdminRole } from '../access/access.service';
 import { MembershipBus } from '../access/membership-bus.service';
 import { AppException } from '../common/app.exception';
-import { FanoutService } from '../fanout/fanout.service';
 import type { EventEnvelope } from '../messages/message.view';
-import { MessagesService } from '../messages/messages.service';
+import { ChannelLog } from '../messages/channel-log';
 import type { ChannelKind } from './channel.entity';
 import { ChannelListItem, ChannelRow, ChannelView, directMessageKey, toChannelView } from './channel.view';
 
@@ -29,7 +28,7 @@ export interface MembersAdded {
 
 /**
  * Channels, their membership and DMs. Every membership change appends `member.joined` or
- * `member.left` to the channel log in the same transaction, publishes it after commit and then
+ * `member.left` through ChannelLog (which fans it out after commit) and then
  * waits for MembershipBus, so access caches and socket rooms on every node follow before we answer.
  *
  * Lock order, to stay free of deadlocks: workspace row (role changes, removals), then the
@@ -41,8 +40,7 @@ export class ChannelsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly access: AccessService,
     private readonly membershipBus: MembershipBus,
-    private readonly messages: MessagesService,
-    private readonly fanout: FanoutService,
+    private readonly log: ChannelLog,
   ) {}
 
   async create(
@@ -53,7 +51,7 @@ export class ChannelsService {
     const role = await this.access.requireWorkspaceMember(workspaceId, callerId);
     if (role === 'guest') throw AppException.forbidden('Guests may not create channels');
     const memberIds = [...new Set([callerId, ...(input.memberIds ?? [])])];
-    const { channel, added, events } = await this.dataSource.transaction(async (manager) => {
+    const { channel, added } = await this.log.transaction(async (manager) => {
       const created = await this.createInTransaction(manager, {
         workspaceId,
         name: input.name,
@@ -65,7 +63,6 @@ export class ChannelsService {
       if (created.missing.length > 0) throw AppException.notFound('User');
       return created;
     });
-    this.fanout.publishEvents(events);
     await this.announceJoins(workspaceId, channel.id, added);
     return channel;
   }
@@ -118,7 +115,7 @@ export class ChannelsService {
       : [];
     const added = inserted.map((row) => row.user_id);
     const events = added.length
-      ? await this.messages.appendInTransaction(
+      ? await this.log.append(
           manager,
           channelId,
           added.map((userId) => ({ type: 'member.joined' as const, data: { userId } })),
@@ -160,12 +157,11 @@ export class ChannelsService {
   async join(callerId: string, workspaceId: string, channelId: string): Promise<ChannelView> {
     const access = await this.access.requireChannelVisible(channelId, callerId, workspaceId);
     if (access.kind !== 'public') throw AppException.notFound('Channel');
-    const { added, events } = await this.dataSource.transaction(async (manager) => {
+    const { added } = await this.log.transaction(async (manager) => {
       const result = await this.addMembersInTransaction(manager, workspaceId, channelId, [callerId]);
       if (result.missing.length > 0) throw AppException.notFound('Channel');
       return result;
     });
-    this.fanout.publishEvents(events);
     await this.announceJoins(workspaceId, channelId, added);
     return this.view(channelId);
   }
@@ -182,12 +178,11 @@ export class ChannelsService {
       throw AppException.forbidden('Only channel members and admins may add members');
     if (access.kind === 'direct')
       throw AppException.forbidden('A DM has a fixed set of members; open a DM with the new set instead');
-    const { added, events } = await this.dataSource.transaction(async (manager) => {
+    const { added } = await this.log.transaction(async (manager) => {
       const result = await this.addMembersInTransaction(manager, workspaceId, channelId, [userId]);
       if (result.missing.length > 0) throw AppException.notFound('User');
       return result;
     });
-    this.fanout.publishEvents(events);
     await this.announceJoins(workspaceId, channelId, added);
     return { channelId, userId };
   }
@@ -199,7 +194,7 @@ export class ChannelsService {
     if (userId !== callerId && !isAdminRole(access.role))
       throw AppException.forbidden('Only owners and admins may remove others');
     if (access.kind === 'direct') throw AppException.forbidden('Nobody leaves or is removed from a DM');
-    const events = await this.dataSource.transaction(async (manager) => {
+    await this.log.transaction(async (manager) => {
       await lockChannel(manager, channelId);
       // TypeORM answers a DELETE with [rows, affected].
       const [, deleted]: [unknown[], number] = await manager.query(
@@ -207,9 +202,8 @@ export class ChannelsService {
         [channelId, userId],
       );
       if (deleted === 0) throw AppException.notFound('Channel member');
-      return this.messages.appendInTransaction(manager, channelId, [{ type: 'member.left', data: { userId } }]);
+      return this.log.append(manager, channelId, [{ type: 'member.left', data: { userId } }]);
     });
-    this.fanout.publishEvents(events);
     // PROTOCOL guarantee 6: the removal holds on every node before we answer.
     await this.membershipBus.changed({ workspaceId, channelId, userId, removed: true });
   }
@@ -223,7 +217,7 @@ export class ChannelsService {
     await this.access.requireWorkspaceMember(workspaceId, callerId);
     const memberIds = [...new Set([callerId, ...userIds.map((id) => id.toLowerCase())])];
     const dmKey = directMessageKey(memberIds);
-    const outcome = await this.dataSource.transaction(async (manager) => {
+    const outcome = await this.log.transaction(async (manager) => {
       const fresh = await this.createInTransaction(manager, {
         workspaceId,
         name: null,
@@ -245,7 +239,6 @@ export class ChannelsService {
       if (result.missing.length > 0) throw AppException.notFound('User');
       return { ...result, channel: withHead(toChannelView(existing[0]), result.events), created: false };
     });
-    this.fanout.publishEvents(outcome.events);
     await this.announceJoins(workspaceId, outcome.channel.id, outcome.added);
     return { channel: outcome.channel, created: outcome.created };
   }

@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AccessService } from '../access/access.service';
-import { FanoutService } from '../fanout/fanout.service';
-import { MessagesService } from '../messages/messages.service';
+import { ChannelLog } from '../messages/channel-log';
 import { toTopicView, TopicRow, TopicView } from './channel.view';
 
 /** Topics are threads of a channel; only its members see or start them. */
@@ -12,13 +11,12 @@ export class TopicsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly access: AccessService,
-    private readonly messages: MessagesService,
-    private readonly fanout: FanoutService,
+    private readonly log: ChannelLog,
   ) {}
 
   async create(callerId: string, workspaceId: string, channelId: string, title: string): Promise<TopicView> {
     await this.access.requireChannelMember(channelId, callerId, workspaceId);
-    const { topic, events } = await this.dataSource.transaction(async (manager) => {
+    const { topic } = await this.log.transaction(async (manager) => {
       // The channel lock comes before the insert, whose foreign key check would otherwise
       // share-lock the channel row and deadlock against a concurrent writer.
       await manager.query('SELECT 1 FROM channels WHERE id = $1 FOR UPDATE', [channelId]);
@@ -27,12 +25,11 @@ export class TopicsService {
         [workspaceId, channelId, title, callerId],
       );
       const created = toTopicView(rows[0]);
-      const appended = await this.messages.appendInTransaction(manager, channelId, [
+      const appended = await this.log.append(manager, channelId, [
         { type: 'topic.created', data: created },
       ]);
       return { topic: created, events: appended };
     });
-    this.fanout.publishEvents(events);
     return topic;
   }
 

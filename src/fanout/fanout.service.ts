@@ -1,10 +1,14 @@
-import { AppConfigService } from '../config/app-config.service';
 import { Inject, Injectable } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { Emitter } from '@socket.io/redis-emitter';
 import type Redis from 'ioredis';
 import type { Namespace } from 'socket.io';
+import { discoverProviders } from '../common/discovery';
+import { AppConfigService } from '../config/app-config.service';
 import type { EventEnvelope } from '../messages/message.view';
 import { REDIS } from '../redis/redis.module';
+import { EventsCommittedBus } from './events-committed';
+import { SocketNamespaceOwner, SocketNamespaceSource } from './socket-namespace';
 
 /** The Socket.IO adapter's and emitter's channel prefix, under REDIS_PREFIX (they must agree). */
 export const socketIoChannel = (prefix: string) => `${prefix}:socket.io`;
@@ -21,51 +25,42 @@ export const userRoom = (userId: string) => `user:${userId}`;
  */
 @Injectable()
 export class FanoutService {
-  private namespace: Namespace | null = null;
+  private owner: SocketNamespaceOwner | null | undefined;
   private emitter: Emitter | null = null;
-  private readonly listeners: ((events: EventEnvelope[]) => void)[] = [];
   /** Committed events waiting for the next turn of the event loop. */
-  private readonly outbox: EventEnvelope[][] = [];
+  private readonly pending: (readonly EventEnvelope[])[] = [];
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: AppConfigService,
+    private readonly discovery: DiscoveryService,
+    private readonly committed: EventsCommittedBus,
   ) {}
 
-  attach(namespace: Namespace): void {
-    this.namespace = namespace;
-  }
-
   /**
-   * Side effects of committed events (webhooks, push) that must never slow the live path: they run
-   * after the emits and the waiting acks, on a later turn of the event loop.
+   * Called by ChannelLog once a transaction committed (nobody else): one emit per event to its
+   * channel room. The emits run on the next turn of the event loop, after the waiting acks are
+   * written (the contract's order: ack, then the room), in one FIFO so events keep their commit
+   * order whichever path wrote them; then the committed-events handlers get them.
    */
-  onCommitted(listener: (events: EventEnvelope[]) => void): void {
-    this.listeners.push(listener);
-  }
-
-  /**
-   * Called after the transaction commits: one emit per event to its channel room. The emits run on
-   * the next turn of the event loop, after the waiting acks are written (the contract's order:
-   * ack, then the room), in one FIFO so events keep their commit order whichever path wrote them.
-   */
-  publishEvents(events: EventEnvelope[]): void {
+  publishCommitted(events: readonly EventEnvelope[]): void {
     if (events.length === 0) return;
-    this.outbox.push(events);
-    if (this.outbox.length === 1) setImmediate(() => this.flush());
+    this.pending.push(events);
+    if (this.pending.length === 1) setImmediate(() => this.flush());
   }
 
   private flush(): void {
-    const batches = this.outbox.splice(0);
+    const batches = this.pending.splice(0);
     for (const events of batches) {
       for (const event of events) this.emit(channelRoom(event.channelId), 'event', event);
     }
-    for (const events of batches) this.listeners.forEach((listener) => listener(events));
+    for (const events of batches) this.committed.dispatch(events);
   }
 
   emit(room: string | string[], event: string, payload: unknown, options: { except?: string } = {}): void {
-    if (this.namespace) {
-      let target = this.namespace.to(room);
+    const namespace = this.namespace();
+    if (namespace) {
+      let target = namespace.to(room);
       if (options.except) target = target.except(options.except);
       target.emit(event, payload);
       return;
@@ -74,5 +69,12 @@ export class FanoutService {
     let target = this.emitter.to(room);
     if (options.except) target = target.except(options.except);
     target.emit(event, payload);
+  }
+
+  private namespace(): Namespace | undefined {
+    if (this.owner === undefined) {
+      this.owner = discoverProviders<SocketNamespaceOwner>(this.discovery, SocketNamespaceSource)[0] ?? null;
+    }
+    return this.owner?.namespace;
   }
 }

@@ -1,6 +1,8 @@
 import type { Message, Reaction, Voice } from '../protocol/wire';
 import type { ChannelEventType } from './channel-event.entity';
-import type { MessageKind } from './message.entity';
+import type { MessageRow } from './message.rows';
+
+export type { MessageRow } from './message.rows';
 
 // The wire shapes live in src/protocol (shared with the SDK); these names are the server's.
 export type ReactionView = Reaction;
@@ -18,22 +20,7 @@ export interface EventEnvelope {
   data: unknown;
 }
 
-export interface MessageRow {
-  id: string;
-  workspace_id: string;
-  channel_id: string;
-  topic_id: string | null;
-  seq: string | number;
-  author_id: string;
-  client_msg_id: string;
-  kind: MessageKind;
-  body: string;
-  reply_to_id: string | null;
-  created_at: Date;
-  edited_at: Date | null;
-  deleted_at: Date | null;
-}
-
+/** The one place a message row becomes the contract's shape (views and event snapshots alike). */
 export function toMessageView(row: MessageRow, reactions: ReactionView[] = [], voice: VoiceView | null = null): MessageView {
   return {
     id: row.id,

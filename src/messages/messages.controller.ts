@@ -20,14 +20,20 @@ import {
   PostMessageDto,
   ReadMarkDto,
 } from './dto/message.dto';
-import { MessagesService } from './messages.service';
+import { MessageCommands } from './message-commands.service';
+import { MessageQueries } from './message-queries.service';
+import { ReadMarks } from './read-marks.service';
+import { SendPipeline } from './send/send-pipeline';
 
 @ApiTags('messages')
 @ApiBearerAuth()
 @Controller('workspaces/:wid/channels/:cid')
 export class MessagesController {
   constructor(
-    private readonly messages: MessagesService,
+    private readonly pipeline: SendPipeline,
+    private readonly commands: MessageCommands,
+    private readonly queries: MessageQueries,
+    private readonly readMarks: ReadMarks,
     private readonly access: AccessService,
     private readonly rateLimit: RateLimitService,
     private readonly config: AppConfigService,
@@ -50,7 +56,7 @@ export class MessagesController {
     @Query() query: HistoryQueryDto,
   ) {
     await this.access.requireChannelMember(cid, userId, wid);
-    return this.messages.history(cid, { ...query, limit: query.limit ?? 50 });
+    return this.queries.history(cid, { ...query, limit: query.limit ?? 50 });
   }
 
   @Post('messages')
@@ -79,7 +85,7 @@ export class MessagesController {
     @Res({ passthrough: true }) response: Response,
   ) {
     await this.rateLimit.consumeWrite(userId);
-    const result = await this.messages.send(userId, { ...dto, channelId: cid }, wid);
+    const result = await this.pipeline.send(userId, { ...dto, channelId: cid }, wid);
     response.status(result.created ? 201 : 200);
     return result.message;
   }
@@ -103,7 +109,7 @@ export class MessagesController {
     await this.access.requireChannelMember(cid, userId, wid);
     // The REST twin of `sync`: the same per-user budget of catch-up reads.
     await this.rateLimit.consumeSync(userId);
-    return this.messages.events(cid, query.after ?? 0, query.limit ?? this.config.get('SYNC_PAGE_LIMIT'));
+    return this.queries.eventPage(cid, query.after ?? 0, query.limit ?? this.config.get('SYNC_PAGE_LIMIT'));
   }
 
   @Patch('messages/:mid')
@@ -122,7 +128,7 @@ export class MessagesController {
     @Body() dto: PatchMessageDto,
   ) {
     await this.requireMessageInChannel(userId, wid, cid, mid);
-    return this.messages.edit(userId, mid, dto.body, wid);
+    return this.commands.edit(userId, mid, dto.body, wid);
   }
 
   @Delete('messages/:mid')
@@ -141,7 +147,7 @@ export class MessagesController {
     @Param('mid', ParseIdPipe) mid: string,
   ): Promise<void> {
     await this.requireMessageInChannel(userId, wid, cid, mid);
-    await this.messages.delete(userId, mid, wid);
+    await this.commands.delete(userId, mid, wid);
   }
 
   @Put('messages/:mid/reactions/:emoji')
@@ -162,7 +168,7 @@ export class MessagesController {
     @Param() params: EmojiParamDto,
   ): Promise<void> {
     await this.requireMessageInChannel(userId, wid, cid, mid);
-    await this.messages.addReaction(userId, mid, params.emoji, wid);
+    await this.commands.addReaction(userId, mid, params.emoji, wid);
   }
 
   @Delete('messages/:mid/reactions/:emoji')
@@ -183,7 +189,7 @@ export class MessagesController {
     @Param() params: EmojiParamDto,
   ): Promise<void> {
     await this.requireMessageInChannel(userId, wid, cid, mid);
-    await this.messages.removeReaction(userId, mid, params.emoji, wid);
+    await this.commands.removeReaction(userId, mid, params.emoji, wid);
   }
 
   @Put('read')
@@ -200,12 +206,12 @@ export class MessagesController {
     @Param('cid', ParseIdPipe) cid: string,
     @Body() dto: ReadMarkDto,
   ): Promise<LastReadDto> {
-    return this.messages.markRead(userId, cid, dto.seq, wid);
+    return this.readMarks.markRead(userId, cid, dto.seq, wid);
   }
 
   /** The path names a channel; a message of another channel (or invisible one) answers 404. */
   private async requireMessageInChannel(userId: string, wid: string, cid: string, mid: string): Promise<void> {
-    const message = await this.messages.get(userId, mid, wid);
+    const message = await this.queries.get(userId, mid, wid);
     if (message.channelId !== cid) throw AppException.notFound('Message');
   }
 }

@@ -1,13 +1,9 @@
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { catchError, map, Observable, of } from 'rxjs';
-import { AppException } from '../common/app.exception';
-import { ErrorCode } from '../common/error-code';
+import { Ack, errorAck } from '../common/ws-ack';
 import { MetricsService } from '../metrics/metrics.service';
 
-export type Ack<T = unknown> =
-  | { ok: true; data: T }
-  | { ok: false; error: { code: ErrorCode; message: string; retryAfterMs?: number; details?: unknown } };
+export type { Ack } from '../common/ws-ack';
 
 /** Turns every handler's result or error into the contract's ack, so one bad event never escapes its socket. */
 @Injectable()
@@ -27,27 +23,10 @@ export class WsAckInterceptor implements NestInterceptor {
       }),
       catchError((error: unknown) => {
         end();
-        const ack = this.toErrorAck(error);
+        const ack = errorAck(error, this.logger);
         this.metrics.socketEvents.inc({ event, outcome: ack.ok ? 'ok' : ack.error.code });
         return of(ack);
       }),
     );
-  }
-
-  private toErrorAck(error: unknown): Ack {
-    if (error instanceof AppException) {
-      return {
-        ok: false,
-        error: {
-          code: error.code,
-          message: error.message,
-          ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
-          ...(error.details ? { details: error.details } : {}),
-        },
-      };
-    }
-    const errorId = randomUUID();
-    this.logger.error({ err: error, errorId }, 'Unhandled socket handler error');
-    return { ok: false, error: { code: ErrorCode.INTERNAL, message: `Internal error (${errorId})` } };
   }
 }

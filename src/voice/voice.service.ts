@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { JobsOptions, Queue } from 'bullmq';
 import { createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -9,9 +9,10 @@ import { AccessService } from '../access/access.service';
 import { AppException } from '../common/app.exception';
 import { ErrorCode } from '../common/error-code';
 import { AppConfigService } from '../config/app-config.service';
-import { FanoutService } from '../fanout/fanout.service';
+import { EventsCommittedHandler, OnEventsCommitted } from '../fanout/events-committed';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
-import type { MessageView, VoiceView } from '../messages/message.view';
+import type { EventEnvelope, MessageView, VoiceView } from '../messages/message.view';
+import { VoiceViewProvider, VoiceViewSource } from '../messages/message-views';
 import { MessagesService } from '../messages/messages.service';
 import { QUEUES, VOICE_TRANSCODE_JOB, VoiceTranscodeJob } from '../queues/queues';
 import { sniffAudio } from './audio-sniff';
@@ -60,7 +61,9 @@ const RENDITION_TYPES = { opus: 'audio/ogg; codecs=opus', aac: 'audio/mp4' } as 
 
 /** Recorded voice messages: upload, the `voice` object of message views, and audio access. */
 @Injectable()
-export class VoiceService implements OnModuleInit {
+@VoiceViewProvider()
+@EventsCommittedHandler()
+export class VoiceService implements VoiceViewSource, OnEventsCommitted {
   private readonly logger = new Logger(VoiceService.name);
   private audioUrlKey: Buffer | undefined;
 
@@ -71,20 +74,17 @@ export class VoiceService implements OnModuleInit {
     private readonly messages: MessagesService,
     private readonly storage: VoiceStorage,
     private readonly config: AppConfigService,
-    private readonly fanout: FanoutService,
     private readonly rateLimit: RateLimitService,
   ) {}
 
-  onModuleInit(): void {
-    this.messages.setDecorator({ voiceFor: (ids, manager) => this.voiceFor(ids, manager) });
-    this.fanout.onCommitted((events) => {
-      const deleted = events
-        .filter((e) => e.type === 'message.deleted' && (e.data as { kind?: string }).kind === 'voice')
-        .map((e) => (e.data as { id: string }).id);
-      if (deleted.length > 0) {
-        this.purgeFiles(deleted).catch((error: unknown) => this.logger.warn(`Voice file removal failed: ${String(error)}`));
-      }
-    });
+  /** A deleted voice message's files are removed after its delete committed. */
+  onEventsCommitted(events: readonly EventEnvelope[]): void {
+    const deleted = events
+      .filter((e) => e.type === 'message.deleted' && (e.data as { kind?: string }).kind === 'voice')
+      .map((e) => (e.data as { id: string }).id);
+    if (deleted.length > 0) {
+      this.purgeFiles(deleted).catch((error: unknown) => this.logger.warn(`Voice file removal failed: ${String(error)}`));
+    }
   }
 
   /** A deleted voice message's audio files go too (the endpoint already answers 404 for it). */

@@ -1,12 +1,12 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppConfigService } from '../config/app-config.service';
 import { AccessService } from '../access/access.service';
-import { FanoutService } from '../fanout/fanout.service';
+import { EventsCommittedHandler, OnEventsCommitted } from '../fanout/events-committed';
 import type { EventEnvelope } from '../messages/message.view';
 import { QUEUES, WEBHOOK_BACKOFF_TYPE, WEBHOOK_DELIVERY_JOB, WebhookDeliveryJob } from '../queues/queues';
 
@@ -29,11 +29,12 @@ export function deliveryId(webhookId: string, event: EventEnvelope): string {
 /**
  * Turns committed channel events into webhook deliveries: a row per (event, matching webhook) and a
  * BullMQ job with the same id. Runs in the API and in the worker (voice status events come from there).
- * Every committed channel event reaches it through FanoutService.onCommitted. A crash between commit
+ * Every committed channel event reaches it through the EventsCommittedBus. A crash between commit
  * and enqueue loses those deliveries (no outbox yet).
  */
 @Injectable()
-export class WebhookDispatcher implements OnModuleInit {
+@EventsCommittedHandler()
+export class WebhookDispatcher implements OnEventsCommitted {
   private readonly logger = new Logger(WebhookDispatcher.name);
   /** Per-workspace webhooks, kept briefly so the hot path does not query Postgres per event. */
   private readonly cache = new Map<string, { loadedAt: number; targets: Promise<WebhookTarget[]> }>();
@@ -41,15 +42,12 @@ export class WebhookDispatcher implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(QUEUES.webhooks) private readonly queue: Queue<WebhookDeliveryJob>,
-    private readonly fanout: FanoutService,
     private readonly config: AppConfigService,
     private readonly access: AccessService,
   ) {}
 
-  onModuleInit(): void {
-    this.fanout.onCommitted((events) => {
-      this.dispatch(events).catch((error: unknown) => this.logger.error({ err: error }, 'Webhook enqueue failed'));
-    });
+  onEventsCommitted(events: readonly EventEnvelope[]): void {
+    this.dispatch(events).catch((error: unknown) => this.logger.error({ err: error }, 'Webhook enqueue failed'));
   }
 
   /** Drops this node's cached webhooks of a workspace (after a change made here). */
@@ -57,7 +55,7 @@ export class WebhookDispatcher implements OnModuleInit {
     this.cache.delete(workspaceId);
   }
 
-  async dispatch(events: EventEnvelope[]): Promise<void> {
+  async dispatch(events: readonly EventEnvelope[]): Promise<void> {
     const rows: { id: string; webhookId: string; event: EventEnvelope }[] = [];
     for (const workspaceId of new Set(events.map((e) => e.workspaceId))) {
       const targets = await this.targets(workspaceId);

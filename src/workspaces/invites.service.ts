@@ -6,7 +6,7 @@ import { AccessService } from '../access/access.service';
 import { MembershipBus } from '../access/membership-bus.service';
 import { ChannelsService, MembersAdded } from '../channels/channels.service';
 import { AppException } from '../common/app.exception';
-import { FanoutService } from '../fanout/fanout.service';
+import { ChannelLog } from '../messages/channel-log';
 import { DEFAULT_INVITE_HOURS, InviteRole } from './dto/invite.dto';
 import type { WorkspaceRole } from './workspace-member.entity';
 import { GENERAL_CHANNEL } from './workspaces.service';
@@ -28,7 +28,7 @@ export class InvitesService {
     private readonly access: AccessService,
     private readonly membershipBus: MembershipBus,
     private readonly channels: ChannelsService,
-    private readonly fanout: FanoutService,
+    private readonly log: ChannelLog,
   ) {}
 
   async create(
@@ -76,7 +76,7 @@ export class InvitesService {
    */
   async accept(callerId: string, code: string): Promise<{ workspaceId: string; userId: string; role: WorkspaceRole }> {
     if (code.length > MAX_CODE_LENGTH) throw AppException.notFound('Invite');
-    const outcome = await this.dataSource.transaction(async (manager) => {
+    const outcome = await this.log.transaction(async (manager) => {
       // Revoked, expired, or made before an admin removed the caller: as if the code did not exist.
       const invites: { id: string; workspace_id: string; role: InviteRole }[] = await manager.query(
         `SELECT i.id, i.workspace_id, i.role FROM invites i
@@ -117,7 +117,6 @@ export class InvitesService {
       return { workspaceId: invite.workspace_id, role: invite.role as WorkspaceRole, general, joined: true };
     });
     if (outcome.joined) {
-      if (outcome.general) this.fanout.publishEvents(outcome.general.events);
       // Workspace-level: every node joins the user's sockets to the workspace and to `general`.
       await this.membershipBus.changed({ workspaceId: outcome.workspaceId, userId: callerId });
     }

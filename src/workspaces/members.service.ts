@@ -4,9 +4,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AccessService } from '../access/access.service';
 import { MembershipBus } from '../access/membership-bus.service';
 import { AppException } from '../common/app.exception';
-import { FanoutService } from '../fanout/fanout.service';
 import type { EventEnvelope } from '../messages/message.view';
-import { MessagesService } from '../messages/messages.service';
+import { ChannelLog } from '../messages/channel-log';
 import { PresenceService } from '../presence/presence.service';
 import { assertRemoval, assertRoleChange, MemberChange } from './member-rules';
 import type { WorkspaceRole } from './workspace-member.entity';
@@ -28,8 +27,7 @@ export class MembersService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly access: AccessService,
     private readonly membershipBus: MembershipBus,
-    private readonly messages: MessagesService,
-    private readonly fanout: FanoutService,
+    private readonly log: ChannelLog,
     private readonly presence: PresenceService,
   ) {}
 
@@ -71,7 +69,7 @@ export class MembersService {
   async remove(callerId: string, workspaceId: string, targetId: string): Promise<void> {
     const userId = targetId.toLowerCase();
     await this.access.requireWorkspaceMember(workspaceId, callerId);
-    const events = await this.dataSource.transaction(async (manager): Promise<EventEnvelope[]> => {
+    await this.log.transaction(async (manager): Promise<EventEnvelope[]> => {
       const current = await this.lockAndCheck(manager, workspaceId, callerId, userId);
       assertRemoval(current);
       // The member row goes first: channel joins share-lock it, so none can slip in after this.
@@ -100,14 +98,13 @@ export class MembersService {
       const appended: EventEnvelope[] = [];
       for (const channel of channels) {
         appended.push(
-          ...(await this.messages.appendInTransaction(manager, channel.id, [
+          ...(await this.log.append(manager, channel.id, [
             { type: 'member.left', data: { userId } },
           ])),
         );
       }
       return appended;
     });
-    this.fanout.publishEvents(events);
     // PROTOCOL guarantee 6: resolves once every node has dropped the user's rooms.
     await this.membershipBus.changed({ workspaceId, userId, removed: true });
   }

@@ -5,7 +5,7 @@ import { AccessService } from '../access/access.service';
 import { MembershipBus } from '../access/membership-bus.service';
 import { ChannelsService } from '../channels/channels.service';
 import { AppException } from '../common/app.exception';
-import { FanoutService } from '../fanout/fanout.service';
+import { ChannelLog } from '../messages/channel-log';
 import type { WorkspaceRole } from './workspace-member.entity';
 import { toWorkspaceView, WorkspaceRow, WorkspaceView } from './workspace.view';
 
@@ -18,12 +18,12 @@ export class WorkspacesService {
     private readonly access: AccessService,
     private readonly membershipBus: MembershipBus,
     private readonly channels: ChannelsService,
-    private readonly fanout: FanoutService,
+    private readonly log: ChannelLog,
   ) {}
 
   /** The workspace, its owner and its public `general` channel, all or nothing. */
   async create(callerId: string, name: string, slug: string): Promise<WorkspaceView> {
-    const { workspace, general } = await this.dataSource.transaction(async (manager) => {
+    const { workspace } = await this.log.transaction(async (manager) => {
       const rows: WorkspaceRow[] = await manager.query(
         `INSERT INTO workspaces (name, slug, created_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING *`,
         [name, slug, callerId],
@@ -42,7 +42,6 @@ export class WorkspacesService {
       });
       return { workspace: rows[0], general: channel! };
     });
-    this.fanout.publishEvents(general.events);
     // A workspace-level change joins the user's sockets to the workspace and each of its channels they are in.
     await this.membershipBus.changed({ workspaceId: workspace.id, userId: callerId });
     return toWorkspaceView(workspace, 'owner');

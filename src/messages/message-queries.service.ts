@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { AccessService } from '../access/access.service';
+import { AppException } from '../common/app.exception';
+import { AppConfigService } from '../config/app-config.service';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
+import { ChannelEventRepository } from './channel-event.repository';
+import { HistoryQuery, MessageRepository } from './message.repository';
+import type { EventEnvelope, MessageView } from './message.view';
+import { MessageViews } from './message-views';
+
+export interface EventPage {
+  events: EventEnvelope[];
+  headSeq: number;
+  hasMore: boolean;
+}
+
+/** Reads: one message, history pages, and catch-up from the channel log (REST events and `sync`). */
+@Injectable()
+export class MessageQueries {
+  constructor(
+    private readonly messages: MessageRepository,
+    private readonly events: ChannelEventRepository,
+    private readonly views: MessageViews,
+    private readonly access: AccessService,
+    private readonly rateLimit: RateLimitService,
+    private readonly config: AppConfigService,
+  ) {}
+
+  async get(userId: string, messageId: string, workspaceId?: string): Promise<MessageView> {
+    const row = await this.messages.findById(messageId);
+    if (!row) throw AppException.notFound('Message');
+    await this.access.requireChannelMember(row.channel_id, userId, workspaceId).catch(() => {
+      throw AppException.notFound('Message');
+    });
+    return (await this.views.decorate([row]))[0];
+  }
+
+  /** The caller's membership is checked by the caller (controller). */
+  async history(channelId: string, query: HistoryQuery): Promise<{ messages: MessageView[]; hasMore: boolean }> {
+    const { rows, hasMore } = await this.messages.history(channelId, query);
+    return { messages: await this.views.decorate(rows), hasMore };
+  }
+
+  /**
+   * The socket's `sync`: at most SYNC_MAX_CHANNELS distinct channels, each one the caller is a
+   * member of, counted against the caller's catch-up budget; pages of SYNC_PAGE_LIMIT at most.
+   */
+  async sync(userId: string, entries: { channelId: string; afterSeq: number }[], limit?: number) {
+    const distinct = new Set(entries.map((c) => c.channelId));
+    const maxChannels = this.config.get('SYNC_MAX_CHANNELS');
+    if (distinct.size > maxChannels) {
+      const message = `at most ${maxChannels} distinct channels per sync`;
+      throw AppException.validation(message, [{ field: 'channels', message }]);
+    }
+    await this.rateLimit.consumeSync(userId);
+    for (const channelId of distinct) await this.access.requireChannelMember(channelId, userId);
+    const pageLimit = this.config.get('SYNC_PAGE_LIMIT');
+    return { channels: await this.syncChannels(entries, Math.min(limit ?? pageLimit, pageLimit), this.config.get('SYNC_MAX_EVENTS')) };
+  }
+
+  /**
+   * Catch-up for several channels in one answer, bounded: a channel named twice is answered once
+   * (from the smaller afterSeq), at most `perChannel` events each and `total` in all, shared fairly so
+   * every channel behind moves on (a small backlog is answered whole, big ones split the rest). A
+   * channel cut short answers `hasMore`, so the client asks again from there. One query finds the
+   * heads; channels with nothing new cost nothing more.
+   */
+  async syncChannels(
+    entries: { channelId: string; afterSeq: number }[],
+    perChannel: number,
+    total: number,
+  ): Promise<({ channelId: string } & EventPage)[]> {
+    const from = new Map<string, number>();
+    for (const { channelId, afterSeq } of entries) from.set(channelId, Math.min(afterSeq, from.get(channelId) ?? afterSeq));
+    const headOf = await this.events.heads([...from.keys()]);
+    const share = fairShares(
+      [...from].map(([channelId, afterSeq]) => Math.min(perChannel, Math.max(0, (headOf.get(channelId) ?? 0) - afterSeq))),
+      total,
+    );
+    const answers = [];
+    let i = 0;
+    for (const [channelId, afterSeq] of from) {
+      const headSeq = headOf.get(channelId) ?? 0;
+      const quota = share[i++];
+      if (quota === 0) {
+        answers.push({ channelId, events: [], headSeq, hasMore: headSeq > afterSeq });
+        continue;
+      }
+      const page = await this.eventPage(channelId, afterSeq, quota);
+      answers.push({ channelId, events: page.events, headSeq: Math.max(headSeq, page.headSeq), hasMore: page.hasMore });
+    }
+    return answers;
+  }
+
+  async eventPage(channelId: string, afterSeq: number, limit: number): Promise<EventPage> {
+    const [rows, heads] = await Promise.all([this.events.page(channelId, afterSeq, limit + 1), this.events.heads([channelId])]);
+    const events = rows.slice(0, limit).map((r) => ({
+      workspaceId: r.workspace_id,
+      channelId: r.channel_id,
+      seq: Number(r.seq),
+      type: r.type,
+      at: r.at.toISOString(),
+      data: r.data,
+    }));
+    return { events, headSeq: heads.get(channelId) ?? 0, hasMore: rows.length > limit };
+  }
+}
+
+/**
+ * Splits `total` over `needs` by water-filling: every need gets an equal share, a need smaller than
+ * its share gives the rest back to the others. Never more than a need, never more than `total` in all.
+ */
+export function fairShares(needs: number[], total: number): number[] {
+  const shares = needs.map(() => 0);
+  let remaining = total;
+  const order = needs.map((need, index) => ({ need, index })).filter((n) => n.need > 0).sort((a, b) => a.need - b.need);
+  for (let k = 0; k < order.length && remaining > 0; k++) {
+    const even = Math.floor(remaining / (order.length - k));
+    const given = Math.min(order[k].need, Math.max(1, even));
+    shares[order[k].index] = given;
+    remaining -= given;
+  }
+  return shares;
+}

@@ -1,0 +1,125 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { MessageKind } from './message.entity';
+import type { MessageRow } from './message.rows';
+
+/** A message to insert; its seq comes from the locked channel head. */
+export interface NewMessage {
+  workspaceId: string;
+  channelId: string;
+  topicId: string | null;
+  seq: number;
+  authorId: string;
+  clientMsgId: string;
+  kind: MessageKind;
+  body: string;
+  replyToId: string | null;
+}
+
+export interface ClientKey {
+  channelId: string;
+  authorId: string;
+  clientMsgId: string;
+}
+
+export interface HistoryQuery {
+  before?: number;
+  after?: number;
+  limit: number;
+  topicId?: string;
+}
+
+/** The `messages` table (and the topics a message touches). */
+@Injectable()
+export class MessageRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<MessageRow | null> {
+    const rows: MessageRow[] = await manager.query('SELECT * FROM messages WHERE id = $1', [id]);
+    return rows[0] ?? null;
+  }
+
+  /** The messages already stored under these idempotency keys (unique index behind it). */
+  findByClientKeys(manager: EntityManager, keys: readonly ClientKey[]): Promise<MessageRow[]> {
+    return manager.query(
+      `SELECT m.* FROM messages m
+         JOIN unnest($1::uuid[], $2::uuid[], $3::text[]) AS k(channel_id, author_id, client_msg_id)
+           ON m.channel_id = k.channel_id AND m.author_id = k.author_id AND m.client_msg_id = k.client_msg_id`,
+      [keys.map((k) => k.channelId), keys.map((k) => k.authorId), keys.map((k) => k.clientMsgId)],
+    );
+  }
+
+  /** Inserts the messages and touches their topics, in one statement. */
+  insertMany(manager: EntityManager, messages: readonly NewMessage[], at: Date): Promise<MessageRow[]> {
+    const column = <K extends keyof NewMessage>(key: K) => messages.map((m) => m[key]);
+    return manager.query(
+      `WITH inserted AS (
+         INSERT INTO messages (workspace_id, channel_id, topic_id, seq, author_id, client_msg_id, kind, body, reply_to_id, created_at)
+         SELECT u.workspace_id, u.channel_id, u.topic_id, u.seq, u.author_id, u.client_msg_id, u.kind, u.body, u.reply_to_id, $1
+           FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::text[], $10::uuid[])
+             AS u(workspace_id, channel_id, topic_id, seq, author_id, client_msg_id, kind, body, reply_to_id)
+         RETURNING *
+       ), touched AS (
+         UPDATE topics SET last_activity_at = $1 WHERE id IN (SELECT topic_id FROM inserted WHERE topic_id IS NOT NULL)
+       )
+       SELECT * FROM inserted`,
+      [
+        at,
+        column('workspaceId'),
+        column('channelId'),
+        column('topicId'),
+        column('seq'),
+        column('authorId'),
+        column('clientMsgId'),
+        column('kind'),
+        column('body'),
+        column('replyToId'),
+      ],
+    );
+  }
+
+  async topicInChannel(topicId: string, channelId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM topics WHERE id = $1 AND channel_id = $2', [topicId, channelId]);
+    return rows.length > 0;
+  }
+
+  async messageInChannel(messageId: string, channelId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM messages WHERE id = $1 AND channel_id = $2', [messageId, channelId]);
+    return rows.length > 0;
+  }
+
+  async updateBody(manager: EntityManager, id: string, body: string): Promise<void> {
+    await manager.query('UPDATE messages SET body = $2, edited_at = now() WHERE id = $1', [id, body]);
+  }
+
+  async markDeleted(manager: EntityManager, id: string): Promise<void> {
+    await manager.query("UPDATE messages SET deleted_at = now(), body = '' WHERE id = $1", [id]);
+  }
+
+  /** One page in ascending seq: `after` pages forwards, otherwise the newest page before `before`. */
+  async history(channelId: string, query: HistoryQuery): Promise<{ rows: MessageRow[]; hasMore: boolean }> {
+    const params: unknown[] = [channelId, query.limit + 1];
+    let where = 'channel_id = $1';
+    if (query.topicId) {
+      params.push(query.topicId);
+      where += ` AND topic_id = $${params.length}`;
+    }
+    if (query.before !== undefined) {
+      params.push(query.before);
+      where += ` AND seq < $${params.length}`;
+    }
+    if (query.after !== undefined) {
+      params.push(query.after);
+      where += ` AND seq > $${params.length}`;
+    }
+    const order = query.after !== undefined && query.before === undefined ? 'ASC' : 'DESC';
+    const rows: MessageRow[] = await this.dataSource.query(
+      `SELECT * FROM messages WHERE ${where} ORDER BY seq ${order} LIMIT $2`,
+      params,
+    );
+    const page = rows.slice(0, query.limit);
+    if (order === 'DESC') page.reverse();
+    return { rows: page, hasMore: rows.length > query.limit };
+  }
+}

@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AppException } from '../../common/app.exception';
+import { ChannelLog } from '../channel-log';
+import { MessageRepository, NewMessage } from '../message.repository';
+import type { MessageRow } from '../message.rows';
+import { MessageView, toMessageView } from '../message.view';
+import { MessageViews } from '../message-views';
+import { PendingSend, SendResult, sendKey } from './send.types';
+
+/**
+ * Writes sends of any number of channels in one ChannelLog transaction: the channel heads are
+ * locked in id order, the keys already stored are found (this statement's snapshot comes after the
+ * locks, so it sees every committed send, from any node), and each new message takes the next seq
+ * of its channel's head, which records its `message.created`. A retry, or a second copy of a key in
+ * the batch, answers the first message.
+ */
+@Injectable()
+export class MessageWriter {
+  constructor(
+    private readonly log: ChannelLog,
+    private readonly messages: MessageRepository,
+    private readonly views: MessageViews,
+  ) {}
+
+  /** Results in the order of `batch`. Fails as a whole (nothing is written) if any send fails. */
+  commit(batch: readonly PendingSend[]): Promise<SendResult[]> {
+    return this.log.transaction((manager) => this.write(manager, batch));
+  }
+
+  private async write(manager: EntityManager, batch: readonly PendingSend[]): Promise<SendResult[]> {
+    const keyOf = (p: PendingSend) => sendKey(p.input.channelId, p.authorId, p.input.clientMsgId);
+    const heads = await this.log.lock(manager, batch.map((p) => p.input.channelId));
+    const firstByKey = new Map<string, PendingSend>();
+    for (const pending of batch) {
+      if (!heads.has(pending.input.channelId)) throw AppException.notFound('Channel');
+      if (!firstByKey.has(keyOf(pending))) firstByKey.set(keyOf(pending), pending);
+    }
+    const firsts = [...firstByKey.values()];
+    const stored = await this.messages.findByClientKeys(
+      manager,
+      firsts.map((p) => ({ channelId: p.input.channelId, authorId: p.authorId, clientMsgId: p.input.clientMsgId })),
+    );
+    const views = new Map<string, MessageView>();
+    for (const view of await this.views.decorate(stored, manager)) views.set(sendKey(view.channelId, view.authorId, view.clientMsgId), view);
+
+    const fresh = firsts.filter((p) => !views.has(keyOf(p)));
+    if (fresh.length > 0) {
+      const rows: NewMessage[] = fresh.map((p) => {
+        const head = heads.get(p.input.channelId)!;
+        return {
+          workspaceId: head.workspaceId,
+          channelId: p.input.channelId,
+          topicId: p.input.topicId ?? null,
+          seq: head.next(),
+          authorId: p.authorId,
+          clientMsgId: p.input.clientMsgId,
+          kind: p.input.kind ?? 'text',
+          body: p.input.body,
+          replyToId: p.input.replyToId ?? null,
+        };
+      });
+      const inserted = await this.messages.insertMany(manager, rows, heads.get(rows[0].channelId)!.at);
+      const byKey = new Map<string, MessageRow>(inserted.map((row) => [sendKey(row.channel_id, row.author_id, row.client_msg_id), row]));
+      for (const pending of fresh) await pending.input.onCreated?.(manager, byKey.get(keyOf(pending))!);
+      // Decorated after the hooks ran, so a voice message's event already carries its clip.
+      const voices = await this.views.voices(inserted, manager);
+      for (const row of inserted) {
+        const view = toMessageView(row, [], voices.get(row.id) ?? null);
+        views.set(sendKey(row.channel_id, row.author_id, row.client_msg_id), view);
+        heads.get(row.channel_id)!.record(view.seq, 'message.created', view);
+      }
+    }
+    const freshKeys = new Set(fresh.map(keyOf));
+    return batch.map((pending) => {
+      const key = keyOf(pending);
+      return { message: views.get(key)!, created: freshKeys.has(key) && firstByKey.get(key) === pending };
+    });
+  }
+}
