@@ -41,6 +41,13 @@ export class SendPipeline {
     this.maxInFlight = config.get('MESSAGE_WRITES_IN_FLIGHT');
   }
 
+  /** Sends waiting for a write on this node. */
+  get queued(): number {
+    let n = 0;
+    for (const queue of this.queues.values()) n += queue.length;
+    return n;
+  }
+
   async send(authorId: string, input: SendInput, workspaceId?: string): Promise<SendResult> {
     const access = await this.access.requireChannelMember(input.channelId, authorId, workspaceId);
     // Ids as Postgres spells them, so a send's key matches the row it finds or inserts.
