@@ -1,6 +1,7 @@
 import { LoggerModule } from 'nestjs-pino';
 import { AccessModule } from './access/access.module';
 import { loggerParams } from './common/logging';
+import { AppConfigService } from './config/app-config.service';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { FanoutModule } from './fanout/fanout.module';
@@ -11,7 +12,7 @@ import { RedisModule } from './redis/redis.module';
 /** What both processes stand on: config, logs, Postgres, Redis, access, fan-out, limits, metrics. */
 export const INFRASTRUCTURE_MODULES = [
   AppConfigModule,
-  LoggerModule.forRoot(loggerParams(process.env.LOG_LEVEL ?? 'info')),
+  LoggerModule.forRootAsync({ inject: [AppConfigService], useFactory: (config: AppConfigService) => loggerParams(config.get('LOG_LEVEL')) }),
   DatabaseModule,
   RedisModule,
   AccessModule,
