@@ -9,7 +9,6 @@ import type { SendInput, SendResult } from './send/send.types';
 
 export type { SendInput, SendResult } from './send/send.types';
 export { fairShares } from './message-queries.service';
-export { EVENT_REACTORS_PER_EMOJI, eventSnapshot } from './message-views';
 
 /**
  * What other features (voice, search) use of messages, in one narrow face; the realtime gateway
