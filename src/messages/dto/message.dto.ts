@@ -6,7 +6,11 @@ import { CLIENT_MSG_ID, ToInt, Trim } from '../../common/validators';
 import { EVENT_TYPES, type ChannelEventType } from '../channel-event.entity';
 import { MESSAGE_KINDS, type MessageKind } from '../message.entity';
 
-/** Body length is checked after trim; the upper bound is MESSAGE_MAX_LENGTH (default 4000). */
+/**
+ * Body length is checked after trim; the upper bound is MESSAGE_MAX_LENGTH (default 4000). Read here,
+ * not through AppConfigService, because class-validator takes the bound when the class is defined,
+ * before DI exists; the process never gets this far with a value the env schema refuses.
+ */
 export const MESSAGE_MAX_LENGTH = Number(process.env.MESSAGE_MAX_LENGTH ?? 4000);
 
 export class PostMessageDto {
