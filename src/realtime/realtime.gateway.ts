@@ -49,8 +49,9 @@ function handshakeError(code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'LIMIT_REACHED', me
 
 /**
  * The `/rt` namespace: handshake auth, rooms, and every client-to-server event of the contract.
- * It translates and delegates; it owns this process's namespace (FanoutService and the membership
- * rooms find it through `@SocketNamespaceSource()`).
+ * It translates and delegates. It owns this process's namespace (Nest fills it through
+ * `@WebSocketServer()`): FanoutService finds it through `@SocketNamespaceSource()`, and
+ * MembershipRoomsService reads it from here.
  */
 @WebSocketGateway({ namespace: RT_NAMESPACE })
 @SocketNamespaceSource()
