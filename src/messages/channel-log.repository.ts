@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { toPgJson } from '../common/pg-json';
 import type { EventEnvelope } from './message.view';
 import type { ChannelHeadRow } from './message.rows';
 
@@ -14,18 +15,23 @@ export class ChannelLogRepository {
     );
   }
 
-  /** All events share `at`: one transaction, one now(). */
+  /**
+   * All events share `at`: one transaction, one now(). The data goes as one JSON array (one native
+   * JSON.stringify, parsed once by Postgres) rather than a jsonb[] literal escaped element by element.
+   */
   async insertEvents(manager: EntityManager, events: readonly EventEnvelope[], at: Date): Promise<void> {
     await manager.query(
       `INSERT INTO channel_events (channel_id, seq, workspace_id, type, data, at)
-       SELECT c, s, w, t, d, $3 FROM unnest($1::uuid[], $2::uuid[], $4::bigint[], $5::text[], $6::jsonb[]) AS u(c, w, s, t, d)`,
+       SELECT u.c, u.s, u.w, u.t, d.value, $3
+         FROM unnest($1::uuid[], $2::uuid[], $4::bigint[], $5::text[]) WITH ORDINALITY AS u(c, w, s, t, n)
+         JOIN jsonb_array_elements($6::jsonb) WITH ORDINALITY AS d(value, n) ON d.n = u.n`,
       [
         events.map((e) => e.channelId),
         events.map((e) => e.workspaceId),
         at,
         events.map((e) => e.seq),
         events.map((e) => e.type),
-        events.map((e) => JSON.stringify(e.data)),
+        toPgJson(events.map((e) => e.data)),
       ],
     );
   }

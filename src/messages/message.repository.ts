@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { toPgJson } from '../common/pg-json';
 import type { MessageKind } from './message.entity';
 import type { MessageRow } from './message.rows';
 
@@ -44,38 +45,29 @@ export class MessageRepository {
   findByClientKeys(manager: EntityManager, keys: readonly ClientKey[]): Promise<MessageRow[]> {
     return manager.query(
       `SELECT m.* FROM messages m
-         JOIN unnest($1::uuid[], $2::uuid[], $3::text[]) AS k(channel_id, author_id, client_msg_id)
-           ON m.channel_id = k.channel_id AND m.author_id = k.author_id AND m.client_msg_id = k.client_msg_id`,
-      [keys.map((k) => k.channelId), keys.map((k) => k.authorId), keys.map((k) => k.clientMsgId)],
+         JOIN jsonb_to_recordset($1::jsonb) AS k("channelId" uuid, "authorId" uuid, "clientMsgId" text)
+           ON m.channel_id = k."channelId" AND m.author_id = k."authorId" AND m.client_msg_id = k."clientMsgId"`,
+      [toPgJson(keys.map((k) => ({ channelId: k.channelId, authorId: k.authorId, clientMsgId: k.clientMsgId })))],
     );
   }
 
-  /** Inserts the messages and touches their topics, in one statement. */
+  /**
+   * Inserts the messages and touches their topics, in one statement. The rows go as one JSON
+   * document: one native JSON.stringify instead of nine array literals escaped element by element.
+   */
   insertMany(manager: EntityManager, messages: readonly NewMessage[], at: Date): Promise<MessageRow[]> {
-    const column = <K extends keyof NewMessage>(key: K) => messages.map((m) => m[key]);
     return manager.query(
       `WITH inserted AS (
          INSERT INTO messages (workspace_id, channel_id, topic_id, seq, author_id, client_msg_id, kind, body, reply_to_id, created_at)
-         SELECT u.workspace_id, u.channel_id, u.topic_id, u.seq, u.author_id, u.client_msg_id, u.kind, u.body, u.reply_to_id, $1
-           FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::text[], $10::uuid[])
-             AS u(workspace_id, channel_id, topic_id, seq, author_id, client_msg_id, kind, body, reply_to_id)
+         SELECT u."workspaceId", u."channelId", u."topicId", u.seq, u."authorId", u."clientMsgId", u.kind, u.body, u."replyToId", $1
+           FROM jsonb_to_recordset($2::jsonb) AS u("workspaceId" uuid, "channelId" uuid, "topicId" uuid, seq bigint,
+                "authorId" uuid, "clientMsgId" text, kind text, body text, "replyToId" uuid)
          RETURNING *
        ), touched AS (
          UPDATE topics SET last_activity_at = $1 WHERE id IN (SELECT topic_id FROM inserted WHERE topic_id IS NOT NULL)
        )
        SELECT * FROM inserted`,
-      [
-        at,
-        column('workspaceId'),
-        column('channelId'),
-        column('topicId'),
-        column('seq'),
-        column('authorId'),
-        column('clientMsgId'),
-        column('kind'),
-        column('body'),
-        column('replyToId'),
-      ],
+      [at, toPgJson(messages)],
     );
   }
 

@@ -148,6 +148,14 @@ describe('send pipeline (medium: Nest module, real Postgres and Redis)', () => {
     );
   });
 
+  it('stores a body with a lone surrogate as a text column would (U+FFFD), in the message and its event alike', async () => {
+    const { userIds, channelIds } = await seed(node.db, 1, 1);
+    const result = await node.app.get(SendPipeline).send(userIds[0], text(channelIds[0], 'cut', 'half an emoji \ud83d'));
+    expect(result.message.body).toBe('half an emoji \ufffd');
+    const state = await channelState(node.db, channelIds[0]);
+    expect((state.events[0].data as { body?: string }).body).toBe('half an emoji \ufffd');
+  });
+
   it('refuses a transaction that allocates a seq without its event, writing nothing', async () => {
     const { channelIds } = await seed(node.db, 1, 1);
     const log = node.app.get(ChannelLog);
