@@ -1,9 +1,8 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import type Redis from 'ioredis';
+import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator';
-import { REDIS } from '../redis/redis.module';
+import { RedisHealthIndicator } from './redis.health';
 
 @ApiTags('health')
 @Public()
@@ -12,8 +11,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
-    private readonly indicators: HealthIndicatorService,
-    @Inject(REDIS) private readonly redis: Redis,
+    private readonly redis: RedisHealthIndicator,
   ) {}
 
   @Get('live')
@@ -32,18 +30,7 @@ export class HealthController {
   ready() {
     return this.health.check([
       () => this.database.pingCheck('postgres', { timeout: 2000 }),
-      async () => {
-        const indicator = this.indicators.check('redis');
-        try {
-          const pong = await Promise.race([
-            this.redis.ping(),
-            new Promise<string>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000)),
-          ]);
-          return pong === 'PONG' ? indicator.up() : indicator.down({ message: pong });
-        } catch (error) {
-          return indicator.down({ message: String(error) });
-        }
-      },
+      () => this.redis.pingCheck('redis', { timeout: 2000 }),
     ]);
   }
 }

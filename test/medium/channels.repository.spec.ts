@@ -72,6 +72,12 @@ describe('channel repositories (medium)', () => {
       expect(await channels.findDirect(dataSource.manager, other, key)).toBeNull();
     });
 
+    it('lists the channel ids of one workspace', async () => {
+      const fresh = await seed.workspace(owner);
+      const ids = [await seed.channel(fresh, owner), await seed.channel(fresh, owner, { kind: 'private' })];
+      expect((await channels.idsInWorkspace(fresh)).sort()).toEqual(ids.sort());
+    });
+
     it('locks a channel only through its own workspace', async () => {
       const id = await seed.channel(workspace, owner);
       await dataSource.transaction(async (manager) => {
@@ -156,6 +162,55 @@ describe('channel repositories (medium)', () => {
       await members.deleteFromWorkspace(dataSource.manager, workspace, user);
       expect((await members.membership(here))?.memberIds).toEqual([]);
       expect((await members.membership(there))?.memberIds).toEqual([user]);
+    });
+
+    it("lists a user's channels of one workspace only", async () => {
+      const user = await seed.user('rooms');
+      await seed.member(workspace, user);
+      await seed.member(other, user);
+      const here = await seed.channel(workspace, owner, { members: [user] });
+      await seed.channel(workspace, owner, { members: [owner] });
+      await seed.channel(other, owner, { members: [user] });
+      expect(await members.channelIdsOf(workspace, user)).toEqual([here]);
+    });
+
+    it('gives a connecting user every workspace with its channels, heads and read marks', async () => {
+      const user = await seed.user('connect');
+      const first = await seed.workspace(user);
+      await seed.member(workspace, user, 'guest');
+      const joined = await seed.channel(workspace, owner, { members: [user] });
+      await seed.channel(workspace, owner, { members: [owner] });
+      await seed.message(workspace, joined, owner);
+      await seed.message(workspace, joined, owner);
+      await dataSource.query('UPDATE channel_members SET last_read_seq = 1 WHERE channel_id = $1 AND user_id = $2', [
+        joined,
+        user,
+      ]);
+      expect(await members.workspaceChannels(user)).toEqual([
+        { workspaceId: first, role: 'owner', channels: [] },
+        { workspaceId: workspace, role: 'guest', channels: [{ id: joined, headSeq: 2, lastReadSeq: 1 }] },
+      ]);
+    });
+
+    it('moves a read mark forward only, up to the head, and only through the channel workspace', async () => {
+      const id = await seed.channel(workspace, owner, { members: [owner, peer] });
+      for (let i = 0; i < 3; i++) await seed.message(workspace, id, owner);
+      expect(await members.markRead(workspace, id, peer, 2)).toBe(2);
+      expect(await members.markRead(workspace, id, peer, 1)).toBe(2);
+      expect(await members.markRead(workspace, id, peer, 99)).toBe(3);
+      expect(await members.markRead(other, id, peer, 1)).toBeNull();
+      expect(await members.markRead(workspace, id, await seed.user('stranger'), 1)).toBeNull();
+    });
+
+    it('sets a notification level only through the channel workspace', async () => {
+      const id = await seed.channel(workspace, owner, { members: [peer] });
+      expect(await members.setNotifyLevel(other, id, peer, 'none')).toBe(false);
+      expect(await members.setNotifyLevel(workspace, id, peer, 'all')).toBe(true);
+      const rows: { notify_level: string }[] = await dataSource.query(
+        'SELECT notify_level FROM channel_members WHERE channel_id = $1 AND user_id = $2',
+        [id, peer],
+      );
+      expect(rows[0].notify_level).toBe('all');
     });
 
     it('answers null for an unknown channel and an empty set for a channel nobody is in', async () => {

@@ -68,12 +68,18 @@ export class Seed {
   }
 
   /** A text message at the channel's next seq (the head moves with it). */
-  async message(workspaceId: string, channelId: string, authorId: string, options: { deleted?: boolean } = {}) {
-    await this.db.query(
+  async message(
+    workspaceId: string,
+    channelId: string,
+    authorId: string,
+    options: { deleted?: boolean; body?: string } = {},
+  ): Promise<string> {
+    const rows: { id: string }[] = await this.db.query(
       `WITH head AS (UPDATE channels SET head_seq = head_seq + 1 WHERE id = $2 RETURNING head_seq)
        INSERT INTO messages (workspace_id, channel_id, seq, author_id, client_msg_id, kind, body, deleted_at)
-       SELECT $1, $2, head.head_seq, $3, $4, 'text', 'hello', $5 FROM head`,
-      [workspaceId, channelId, authorId, randomUUID(), options.deleted ? new Date() : null],
+       SELECT $1, $2, head.head_seq, $3, $4, 'text', $6, $5 FROM head RETURNING id`,
+      [workspaceId, channelId, authorId, randomUUID(), options.deleted ? new Date() : null, options.body ?? 'hello'],
     );
+    return rows[0].id;
   }
 }
