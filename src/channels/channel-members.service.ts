@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { AccessService, isAdminRole } from '../access/access.service';
 import { MembershipBus } from '../access/membership-bus.service';
 import { AppException } from '../common/app.exception';
 import type { EventEnvelope } from '../messages/message.view';
 import { WorkspaceMembersRepository } from '../workspaces/workspace-members.repository';
 import { ChannelMembersRepository } from './channel-members.repository';
-import { ChannelTransaction, ChannelTransactions } from './channel-transactions';
+import { ChannelTransactions } from './channel-transactions';
 import { ChannelView, toChannelView } from './channel.view';
 import { ChannelsRepository } from './channels.repository';
 
@@ -29,7 +30,7 @@ export class ChannelMembersService {
   constructor(
     private readonly access: AccessService,
     private readonly membershipBus: MembershipBus,
-    private readonly transactions: ChannelTransactions,
+    private readonly log: ChannelTransactions,
     private readonly channels: ChannelsRepository,
     private readonly members: ChannelMembersRepository,
     private readonly workspaceMembers: WorkspaceMembersRepository,
@@ -41,18 +42,19 @@ export class ChannelMembersService {
    * the workspace cannot leave a channel member behind.
    */
   async addInTransaction(
-    tx: ChannelTransaction,
+    manager: EntityManager,
     workspaceId: string,
     channelId: string,
     requestedIds: string[],
   ): Promise<MembersAdded> {
     const userIds = [...new Set(requestedIds.map((id) => id.toLowerCase()))];
-    const present = await this.workspaceMembers.lockPresent(tx.manager, workspaceId, userIds);
+    const present = await this.workspaceMembers.lockPresent(manager, workspaceId, userIds);
     const missing = userIds.filter((id) => !present.includes(id));
-    if (!(await this.channels.lock(tx.manager, workspaceId, channelId))) throw AppException.notFound('Channel');
-    const added = await this.members.insertMany(tx.manager, workspaceId, channelId, present);
+    if (!(await this.channels.lock(manager, workspaceId, channelId))) throw AppException.notFound('Channel');
+    const added = await this.members.insertMany(manager, workspaceId, channelId, present);
     const events = added.length
-      ? await tx.append(
+      ? await this.log.append(
+          manager,
           channelId,
           added.map((userId) => ({ type: 'member.joined' as const, data: { userId } })),
         )
@@ -64,8 +66,8 @@ export class ChannelMembersService {
   async join(callerId: string, workspaceId: string, channelId: string): Promise<ChannelView> {
     const access = await this.access.requireChannelVisible(channelId, callerId, workspaceId);
     if (access.kind !== 'public') throw AppException.notFound('Channel');
-    const { added } = await this.transactions.run(async (tx) => {
-      const result = await this.addInTransaction(tx, workspaceId, channelId, [callerId]);
+    const { added } = await this.log.transaction(async (manager) => {
+      const result = await this.addInTransaction(manager, workspaceId, channelId, [callerId]);
       if (result.missing.length > 0) throw AppException.notFound('Channel');
       return result;
     });
@@ -87,8 +89,8 @@ export class ChannelMembersService {
       throw AppException.forbidden('Only channel members and admins may add members');
     if (access.kind === 'direct')
       throw AppException.forbidden('A DM has a fixed set of members; open a DM with the new set instead');
-    const { added } = await this.transactions.run(async (tx) => {
-      const result = await this.addInTransaction(tx, workspaceId, channelId, [userId]);
+    const { added } = await this.log.transaction(async (manager) => {
+      const result = await this.addInTransaction(manager, workspaceId, channelId, [userId]);
       if (result.missing.length > 0) throw AppException.notFound('User');
       return result;
     });
@@ -103,11 +105,11 @@ export class ChannelMembersService {
     if (userId !== callerId && !isAdminRole(access.role))
       throw AppException.forbidden('Only owners and admins may remove others');
     if (access.kind === 'direct') throw AppException.forbidden('Nobody leaves or is removed from a DM');
-    await this.transactions.run(async (tx) => {
-      if (!(await this.channels.lock(tx.manager, workspaceId, channelId))) throw AppException.notFound('Channel');
-      if (!(await this.members.delete(tx.manager, workspaceId, channelId, userId)))
+    await this.log.transaction(async (manager) => {
+      if (!(await this.channels.lock(manager, workspaceId, channelId))) throw AppException.notFound('Channel');
+      if (!(await this.members.delete(manager, workspaceId, channelId, userId)))
         throw AppException.notFound('Channel member');
-      await tx.append(channelId, [{ type: 'member.left', data: { userId } }]);
+      await this.log.append(manager, channelId, [{ type: 'member.left', data: { userId } }]);
     });
     // PROTOCOL guarantee 6: the removal holds on every node before we answer.
     await this.membershipBus.changed({ workspaceId, channelId, userId, removed: true });

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { AccessService } from '../access/access.service';
 import { AppException } from '../common/app.exception';
 import type { EventEnvelope } from '../messages/message.view';
 import { ChannelMembersService, MembersAdded } from './channel-members.service';
-import { ChannelTransaction, ChannelTransactions } from './channel-transactions';
+import { ChannelTransactions } from './channel-transactions';
 import type { ChannelKind } from './channel.entity';
 import { ChannelListItem, ChannelView, directMessageKey, toChannelListItem, toChannelView } from './channel.view';
 import { ChannelsRepository } from './channels.repository';
@@ -23,7 +24,7 @@ export interface NewChannel {
 export class ChannelsService {
   constructor(
     private readonly access: AccessService,
-    private readonly transactions: ChannelTransactions,
+    private readonly log: ChannelTransactions,
     private readonly members: ChannelMembersService,
     private readonly channels: ChannelsRepository,
   ) {}
@@ -36,8 +37,8 @@ export class ChannelsService {
     const role = await this.access.requireWorkspaceMember(workspaceId, callerId);
     if (role === 'guest') throw AppException.forbidden('Guests may not create channels');
     const memberIds = [...new Set([callerId, ...(input.memberIds ?? [])])];
-    const { channel, added } = await this.transactions.run(async (tx) => {
-      const created = await this.createInTransaction(tx, {
+    const { channel, added } = await this.log.transaction(async (manager) => {
+      const created = await this.createInTransaction(manager, {
         workspaceId,
         name: input.name,
         kind: input.kind,
@@ -57,10 +58,10 @@ export class ChannelsService {
    * workspace's `general`). Answers null when the name (or DM key) is taken.
    */
   async createInTransaction(
-    tx: ChannelTransaction,
+    manager: EntityManager,
     input: NewChannel,
   ): Promise<(MembersAdded & { channel: ChannelView }) | null> {
-    const channel = await this.channels.insertIfAbsent(tx.manager, {
+    const channel = await this.channels.insertIfAbsent(manager, {
       workspaceId: input.workspaceId,
       name: input.name,
       kind: input.kind,
@@ -68,7 +69,7 @@ export class ChannelsService {
       createdBy: input.createdBy,
     });
     if (!channel) return null;
-    const result = await this.members.addInTransaction(tx, input.workspaceId, channel.id, input.memberIds);
+    const result = await this.members.addInTransaction(manager, input.workspaceId, channel.id, input.memberIds);
     return { ...result, channel: withHead(toChannelView(channel), result.events) };
   }
 
@@ -88,8 +89,8 @@ export class ChannelsService {
     await this.access.requireWorkspaceMember(workspaceId, callerId);
     const memberIds = [...new Set([callerId, ...userIds.map((id) => id.toLowerCase())])];
     const dmKey = directMessageKey(memberIds);
-    const outcome = await this.transactions.run(async (tx) => {
-      const fresh = await this.createInTransaction(tx, {
+    const outcome = await this.log.transaction(async (manager) => {
+      const fresh = await this.createInTransaction(manager, {
         workspaceId,
         name: null,
         kind: 'direct',
@@ -102,10 +103,10 @@ export class ChannelsService {
         return { ...fresh, created: true };
       }
       // The insert met the committed row of this key (ON CONFLICT waits for it), so it is there.
-      const existing = await this.channels.findDirect(tx.manager, workspaceId, dmKey);
+      const existing = await this.channels.findDirect(manager, workspaceId, dmKey);
       if (!existing) throw new Error(`DM ${dmKey} conflicted but is not visible`);
       // Someone who left the workspace and came back is put back into the DM.
-      const result = await this.members.addInTransaction(tx, workspaceId, existing.id, memberIds);
+      const result = await this.members.addInTransaction(manager, workspaceId, existing.id, memberIds);
       if (result.missing.length > 0) throw AppException.notFound('User');
       return { ...result, channel: withHead(toChannelView(existing), result.events), created: false };
     });

@@ -11,21 +11,21 @@ import { TopicsRepository } from './topics.repository';
 export class TopicsService {
   constructor(
     private readonly access: AccessService,
-    private readonly transactions: ChannelTransactions,
+    private readonly log: ChannelTransactions,
     private readonly channels: ChannelsRepository,
     private readonly topics: TopicsRepository,
   ) {}
 
   async create(callerId: string, workspaceId: string, channelId: string, title: string): Promise<TopicView> {
     await this.access.requireChannelMember(channelId, callerId, workspaceId);
-    return this.transactions.run(async (tx) => {
+    return this.log.transaction(async (manager) => {
       // The channel lock comes before the insert, whose foreign key check would otherwise
       // share-lock the channel row and deadlock against a concurrent writer.
-      if (!(await this.channels.lock(tx.manager, workspaceId, channelId))) throw AppException.notFound('Channel');
-      const topic = await this.topics.insert(tx.manager, { workspaceId, channelId, title, createdBy: callerId });
+      if (!(await this.channels.lock(manager, workspaceId, channelId))) throw AppException.notFound('Channel');
+      const topic = await this.topics.insert(manager, { workspaceId, channelId, title, createdBy: callerId });
       if (!topic) throw AppException.notFound('Channel');
       const created = toTopicView(topic);
-      await tx.append(channelId, [{ type: 'topic.created', data: created }]);
+      await this.log.append(manager, channelId, [{ type: 'topic.created', data: created }]);
       return created;
     });
   }

@@ -27,7 +27,7 @@ export class InvitesService {
   constructor(
     private readonly access: AccessService,
     private readonly membershipBus: MembershipBus,
-    private readonly transactions: ChannelTransactions,
+    private readonly log: ChannelTransactions,
     private readonly channelMembers: ChannelMembersService,
     private readonly channels: ChannelsRepository,
     private readonly invites: InvitesRepository,
@@ -65,19 +65,19 @@ export class InvitesService {
    */
   async accept(callerId: string, code: string): Promise<{ workspaceId: string; userId: string; role: WorkspaceRole }> {
     if (code.length > MAX_CODE_LENGTH) throw AppException.notFound('Invite');
-    const outcome = await this.transactions.run(async (tx) => {
+    const outcome = await this.log.transaction(async (manager) => {
       // Revoked, expired, or made before an admin removed the caller: as if the code did not exist.
-      const invite = await this.invites.findAcceptable(tx.manager, code, callerId);
+      const invite = await this.invites.findAcceptable(manager, code, callerId);
       if (!invite) throw AppException.notFound('Invite');
       const { workspaceId } = invite;
-      if (!(await this.members.insertIfAbsent(tx.manager, workspaceId, callerId, invite.role))) {
-        const role = await this.members.findRole(workspaceId, callerId, tx.manager);
+      if (!(await this.members.insertIfAbsent(manager, workspaceId, callerId, invite.role))) {
+        const role = await this.members.findRole(workspaceId, callerId, manager);
         return { workspaceId, role: role ?? invite.role, joined: false };
       }
       // Used up: the exception rolls the membership back.
-      if (!(await this.invites.consumeUse(tx.manager, invite.id))) throw AppException.notFound('Invite');
-      const general = await this.channels.findByName(tx.manager, workspaceId, GENERAL_CHANNEL);
-      if (general) await this.channelMembers.addInTransaction(tx, workspaceId, general.id, [callerId]);
+      if (!(await this.invites.consumeUse(manager, invite.id))) throw AppException.notFound('Invite');
+      const general = await this.channels.findByName(manager, workspaceId, GENERAL_CHANNEL);
+      if (general) await this.channelMembers.addInTransaction(manager, workspaceId, general.id, [callerId]);
       return { workspaceId, role: invite.role as WorkspaceRole, joined: true };
     });
     // Workspace-level: every node joins the user's sockets to the workspace and to `general`.

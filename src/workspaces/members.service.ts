@@ -22,7 +22,7 @@ export class MembersService {
   constructor(
     private readonly access: AccessService,
     private readonly membershipBus: MembershipBus,
-    private readonly transactions: ChannelTransactions,
+    private readonly log: ChannelTransactions,
     private readonly presence: PresenceService,
     private readonly workspaces: WorkspacesRepository,
     private readonly members: WorkspaceMembersRepository,
@@ -38,7 +38,7 @@ export class MembersService {
   async changeRole(callerId: string, workspaceId: string, targetId: string, role: WorkspaceRole): Promise<MemberView> {
     const userId = targetId.toLowerCase();
     await this.access.requireWorkspaceMember(workspaceId, callerId);
-    const { member, changed } = await this.transactions.run(async ({ manager }) => {
+    const { member, changed } = await this.log.transaction(async (manager) => {
       const current = await this.lockAndCheck(manager, workspaceId, callerId, userId);
       assertRoleChange(current, role);
       if (current.targetRole === role) return { member: current.target, changed: false };
@@ -57,17 +57,17 @@ export class MembersService {
   async remove(callerId: string, workspaceId: string, targetId: string): Promise<void> {
     const userId = targetId.toLowerCase();
     await this.access.requireWorkspaceMember(workspaceId, callerId);
-    await this.transactions.run(async (tx) => {
-      const current = await this.lockAndCheck(tx.manager, workspaceId, callerId, userId);
+    await this.log.transaction(async (manager) => {
+      const current = await this.lockAndCheck(manager, workspaceId, callerId, userId);
       assertRemoval(current);
       // The member row goes first: channel joins share-lock it, so none can slip in after this.
-      await this.members.delete(tx.manager, workspaceId, userId);
+      await this.members.delete(manager, workspaceId, userId);
       // Removed by someone else: the invites made until now no longer let them back in.
-      if (userId !== callerId.toLowerCase())
-        await this.members.recordRemoval(tx.manager, workspaceId, userId, callerId);
-      const channelIds = await this.channels.lockMemberChannels(tx.manager, workspaceId, userId);
-      await this.channelMembers.deleteFromWorkspace(tx.manager, workspaceId, userId);
-      for (const channelId of channelIds) await tx.append(channelId, [{ type: 'member.left', data: { userId } }]);
+      if (userId !== callerId.toLowerCase()) await this.members.recordRemoval(manager, workspaceId, userId, callerId);
+      const channelIds = await this.channels.lockMemberChannels(manager, workspaceId, userId);
+      await this.channelMembers.deleteFromWorkspace(manager, workspaceId, userId);
+      for (const channelId of channelIds)
+        await this.log.append(manager, channelId, [{ type: 'member.left', data: { userId } }]);
     });
     // PROTOCOL guarantee 6: resolves once every node has dropped the user's rooms.
     await this.membershipBus.changed({ workspaceId, userId, removed: true });

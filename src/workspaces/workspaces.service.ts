@@ -15,7 +15,7 @@ export class WorkspacesService {
   constructor(
     private readonly access: AccessService,
     private readonly membershipBus: MembershipBus,
-    private readonly transactions: ChannelTransactions,
+    private readonly log: ChannelTransactions,
     private readonly channels: ChannelsService,
     private readonly workspaces: WorkspacesRepository,
     private readonly members: WorkspaceMembersRepository,
@@ -23,11 +23,11 @@ export class WorkspacesService {
 
   /** The workspace, its owner and its public `general` channel, all or nothing. */
   async create(callerId: string, name: string, slug: string): Promise<WorkspaceView> {
-    const workspace = await this.transactions.run(async (tx) => {
-      const created = await this.workspaces.insertIfAbsent(tx.manager, { name, slug, createdBy: callerId });
+    const workspace = await this.log.transaction(async (manager) => {
+      const created = await this.workspaces.insertIfAbsent(manager, { name, slug, createdBy: callerId });
       if (!created) throw AppException.conflict(`The slug "${slug}" is taken`);
-      await this.members.insertIfAbsent(tx.manager, created.id, callerId, 'owner');
-      await this.channels.createInTransaction(tx, {
+      await this.members.insertIfAbsent(manager, created.id, callerId, 'owner');
+      await this.channels.createInTransaction(manager, {
         workspaceId: created.id,
         name: GENERAL_CHANNEL,
         kind: 'public',

@@ -3,17 +3,21 @@ import { Test, TestingModule } from '@nestjs/testing';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options';
+import { ENTITIES } from '../../src/database/entities';
 import { TEST_DATABASE_URL } from '../support/env';
 
 /**
  * The medium tier (immich `server/test/medium/`): the modules under test, built by a Nest testing
  * module against this run's real Postgres (migrated by global-setup). Suites share the database, so
- * every fixture is made unique.
+ * every fixture is made unique. The connection is the owner's through the plain pg driver: these
+ * suites prove the repositories' own workspace filters, with no other tenant wall beneath them.
  */
 export async function databaseModule(modules: Type[]): Promise<{ module: TestingModule; dataSource: DataSource }> {
   const module = await Test.createTestingModule({
-    imports: [TypeOrmModule.forRoot(dataSourceOptions(TEST_DATABASE_URL, 4)), ...modules],
+    imports: [
+      TypeOrmModule.forRoot({ type: 'postgres', url: TEST_DATABASE_URL, entities: ENTITIES, extra: { max: 4 } }),
+      ...modules,
+    ],
   }).compile();
   await module.init();
   return { module, dataSource: module.get<DataSource>(getDataSourceToken()) };
