@@ -77,14 +77,6 @@ export class ChannelsRepository {
     return rows.length > 0;
   }
 
-  /** Every channel id of the workspace (the rooms a removed member's sockets leave). */
-  async idsInWorkspace(workspaceId: string): Promise<string[]> {
-    const rows: { id: string }[] = await this.dataSource.query('SELECT id FROM channels WHERE workspace_id = $1', [
-      workspaceId,
-    ]);
-    return rows.map((row) => row.id);
-  }
-
   /** Locks, in id order (the deadlock-free order), every channel of the workspace the user is in. */
   async lockMemberChannels(manager: EntityManager, workspaceId: string, userId: string): Promise<string[]> {
     const rows: { id: string }[] = await manager.query(
