@@ -1,8 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import type Redis from 'ioredis';
 import { Public } from '../auth/public.decorator';
-import { RedisHealthIndicator } from './redis.health';
+import { REDIS } from '../redis/redis.module';
 
 @ApiTags('health')
 @Public()
@@ -11,7 +12,8 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
-    private readonly redis: RedisHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
   @Get('live')
@@ -30,7 +32,18 @@ export class HealthController {
   ready() {
     return this.health.check([
       () => this.database.pingCheck('postgres', { timeout: 2000 }),
-      () => this.redis.pingCheck('redis', { timeout: 2000 }),
+      async () => {
+        const indicator = this.indicators.check('redis');
+        try {
+          const pong = await Promise.race([
+            this.redis.ping(),
+            new Promise<string>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000)),
+          ]);
+          return pong === 'PONG' ? indicator.up() : indicator.down({ message: pong });
+        } catch (error) {
+          return indicator.down({ message: String(error) });
+        }
+      },
     ]);
   }
 }

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
-import { RedisHealthIndicator } from './redis.health';
 
-@Module({ imports: [TerminusModule], controllers: [HealthController], providers: [RedisHealthIndicator] })
+@Module({ imports: [TerminusModule], controllers: [HealthController] })
 export class HealthModule {}
