@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ChannelsModule } from '../channels/channels.module';
+import { MessagesModule } from '../messages/messages.module';
 import { InvitesController } from './invites.controller';
 import { InvitesService } from './invites.service';
 import { MembersService } from './members.service';
@@ -9,7 +10,7 @@ import { WorkspacesService } from './workspaces.service';
 
 /** Workspaces, their members and roles, and invites. */
 @Module({
-  imports: [ChannelsModule, WorkspacesDataModule],
+  imports: [ChannelsModule, MessagesModule, WorkspacesDataModule],
   controllers: [WorkspacesController, InvitesController],
   providers: [WorkspacesService, MembersService, InvitesService],
 })
