@@ -5,11 +5,11 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AppException } from '../common/app.exception';
 import { AppConfigService } from '../config/app-config.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
-import { User } from '../users/user.entity';
+import type { User } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
 import { PasswordService } from './password.service';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionRevocations } from './session-revocations.service';
-import { RefreshTokenFamily } from './refresh-token-family.entity';
-import { RefreshToken } from './refresh-token.entity';
 import { TokenService } from './token.service';
 
 export interface AuthResult {
@@ -25,6 +25,8 @@ export const hashRefreshToken = (token: string) => createHash('sha256').update(t
 export class AuthService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
+    private readonly refreshTokens: RefreshTokensRepository,
     private readonly passwords: PasswordService,
     private readonly tokens: TokenService,
     private readonly config: AppConfigService,
@@ -37,16 +39,8 @@ export class AuthService {
     await this.rateLimit.consumeAuthCall(address);
     const passwordHash = await this.passwords.hash(password);
     return this.dataSource.transaction(async (manager) => {
-      const inserted = await manager
-        .createQueryBuilder()
-        .insert()
-        .into(User)
-        .values({ email, passwordHash, displayName })
-        .orIgnore()
-        .returning('*')
-        .execute();
-      if (inserted.raw.length === 0) throw AppException.conflict('Email already registered');
-      const user = await manager.findOneByOrFail(User, { email });
+      const user = await this.users.insertIfAbsent(manager, { email, passwordHash, displayName });
+      if (!user) throw AppException.conflict('Email already registered');
       return this.issue(manager, user, undefined);
     });
   }
@@ -58,7 +52,7 @@ export class AuthService {
    */
   async login(email: string, password: string, address: string): Promise<AuthResult> {
     await this.rateLimit.beginLoginAttempt(email, address);
-    const user = await this.dataSource.getRepository(User).findOneBy({ email });
+    const user = await this.users.findByEmail(email);
     const ok = await this.passwords.verify(user?.passwordHash, password);
     if (!user || !ok) throw AppException.unauthorized('Invalid email or password');
     await this.rateLimit.loginSucceeded(email, address);
@@ -70,22 +64,15 @@ export class AuthService {
     await this.rateLimit.consumeAuthCall(address);
     const tokenHash = hashRefreshToken(refreshToken);
     const outcome = await this.dataSource.transaction(async (manager) => {
-      const spent = await manager.query(
-        `UPDATE refresh_tokens t SET spent_at = now()
-           FROM refresh_token_families f
-          WHERE t.token_hash = $1 AND t.spent_at IS NULL AND t.expires_at > now()
-            AND f.id = t.family_id AND f.revoked_at IS NULL
-          RETURNING t.user_id, t.family_id`,
-        [tokenHash],
-      );
-      const rows = spent[0] as { user_id: string; family_id: string }[];
-      if (rows.length === 1) {
-        const user = await manager.findOneByOrFail(User, { id: rows[0].user_id });
-        return this.issue(manager, user, rows[0].family_id);
+      const spent = await this.refreshTokens.spend(manager, tokenHash);
+      if (spent) {
+        const user = await this.users.findById(spent.userId, manager);
+        if (!user) throw AppException.unauthorized('Invalid refresh token');
+        return this.issue(manager, user, spent.familyId);
       }
       // Unknown, expired, revoked or reused: a known token here means reuse, so the family dies.
-      const known = await manager.findOneBy(RefreshToken, { tokenHash });
-      if (known) await this.revokeFamily(manager, known.familyId);
+      const known = await this.refreshTokens.findByHash(tokenHash, manager);
+      if (known) await this.refreshTokens.revokeFamily(known.familyId, manager);
       return known ? { revoked: known.familyId } : null;
     });
     if (outcome && 'revoked' in outcome) {
@@ -97,37 +84,28 @@ export class AuthService {
   }
 
   async logout(refreshToken: string): Promise<void> {
-    const known = await this.dataSource.getRepository(RefreshToken).findOneBy({ tokenHash: hashRefreshToken(refreshToken) });
+    const known = await this.refreshTokens.findByHash(hashRefreshToken(refreshToken));
     if (!known) throw AppException.unauthorized('Invalid refresh token');
-    await this.revokeFamily(this.dataSource.manager, known.familyId);
+    await this.refreshTokens.revokeFamily(known.familyId);
     // Its access tokens and sockets end now, on every node, not when the tokens expire.
     await this.sessions.revoke([known.familyId]);
   }
 
   async me(userId: string) {
-    const user = await this.dataSource.getRepository(User).findOneBy({ id: userId });
+    const user = await this.users.findById(userId);
     if (!user) throw AppException.unauthorized('User no longer exists');
     return { id: user.id, email: user.email, displayName: user.displayName };
   }
 
-  private async revokeFamily(manager: EntityManager, familyId: string): Promise<void> {
-    await manager.update(RefreshTokenFamily, { id: familyId }, { revokedAt: () => 'now()' });
-  }
-
   private async issue(manager: EntityManager, user: User, familyId: string | undefined): Promise<AuthResult> {
-    let family = familyId;
-    if (!family) {
-      const created = await manager.save(manager.create(RefreshTokenFamily, { userId: user.id, revokedAt: null }));
-      family = created.id;
-    }
+    const family = familyId ?? (await this.refreshTokens.createFamily(manager, user.id));
     const refreshToken = randomBytes(32).toString('base64url');
     const ttlMs = this.config.get('REFRESH_TOKEN_TTL_SECONDS') * 1000;
-    await manager.insert(RefreshToken, {
+    await this.refreshTokens.insertToken(manager, {
       familyId: family,
       userId: user.id,
       tokenHash: hashRefreshToken(refreshToken),
       expiresAt: new Date(Date.now() + ttlMs),
-      spentAt: null,
     });
     const access = this.tokens.signAccess(user.id, family);
     return {

@@ -1,53 +1,50 @@
-import type { Channel, ChannelListItem as WireChannelListItem, Topic } from '../protocol/wire';
-import type { ChannelKind } from './channel.entity';
+import type {
+  Channel as WireChannel,
+  ChannelListItem as WireChannelListItem,
+  Topic as WireTopic,
+} from '../protocol/wire';
+import type { Channel } from './channel.entity';
+import type { ChannelListRow } from './channels.repository';
+import type { Topic } from './topic.entity';
 
 // The wire shapes live in src/protocol (shared with the SDK); these names are the server's.
 /** The contract's channel shape. */
-export type ChannelView = Channel;
+export type ChannelView = WireChannel;
 /** A row of GET /channels: the channel plus the caller's read state. */
 export type ChannelListItem = WireChannelListItem;
 /** The contract's topic shape. */
-export type TopicView = Topic;
+export type TopicView = WireTopic;
 
-export interface ChannelRow {
-  id: string;
-  workspace_id: string;
-  name: string | null;
-  kind: ChannelKind;
-  head_seq: string | number;
-  created_at: Date;
-}
-
-export interface TopicRow {
-  id: string;
-  channel_id: string;
-  workspace_id: string;
-  title: string;
-  created_by: string;
-  created_at: Date;
-  last_activity_at: Date;
-}
-
-export function toChannelView(row: ChannelRow): ChannelView {
+/** The one place a channel becomes its contract shape (REST answers, list rows, DMs). */
+export function toChannelView(channel: Channel): ChannelView {
   return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    name: row.name,
-    kind: row.kind,
-    createdAt: row.created_at.toISOString(),
-    headSeq: Number(row.head_seq),
+    id: channel.id,
+    workspaceId: channel.workspaceId,
+    name: channel.name,
+    kind: channel.kind,
+    createdAt: channel.createdAt.toISOString(),
+    headSeq: channel.headSeq,
   };
 }
 
-export function toTopicView(row: TopicRow): TopicView {
+export function toChannelListItem(row: ChannelListRow): ChannelListItem {
   return {
-    id: row.id,
-    channelId: row.channel_id,
-    workspaceId: row.workspace_id,
-    title: row.title,
-    createdBy: row.created_by,
-    createdAt: row.created_at.toISOString(),
-    lastActivityAt: row.last_activity_at.toISOString(),
+    ...toChannelView(row.channel),
+    lastReadSeq: row.lastReadSeq,
+    unreadCount: row.unreadCount,
+    isMember: row.isMember,
+  };
+}
+
+export function toTopicView(topic: Topic): TopicView {
+  return {
+    id: topic.id,
+    channelId: topic.channelId,
+    workspaceId: topic.workspaceId,
+    title: topic.title,
+    createdBy: topic.createdBy,
+    createdAt: topic.createdAt.toISOString(),
+    lastActivityAt: topic.lastActivityAt.toISOString(),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { CurrentUserId } from '../auth/current-user.decorator';
 import { ApiErrorResponses, ApiIdParams } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
+import { ChannelMembersService } from './channel-members.service';
 import { ChannelsService } from './channels.service';
 import {
   AddChannelMemberDto,
@@ -18,7 +19,10 @@ import {
 @ApiBearerAuth()
 @Controller('workspaces/:wid')
 export class ChannelsController {
-  constructor(private readonly channels: ChannelsService) {}
+  constructor(
+    private readonly channels: ChannelsService,
+    private readonly members: ChannelMembersService,
+  ) {}
 
   @Post('channels')
   @ApiOperation({
@@ -68,7 +72,7 @@ export class ChannelsController {
     @Param('wid', ParseIdPipe) wid: string,
     @Param('cid', ParseIdPipe) cid: string,
   ) {
-    return this.channels.join(userId, wid, cid);
+    return this.members.join(userId, wid, cid);
   }
 
   @Post('channels/:cid/members')
@@ -91,7 +95,7 @@ export class ChannelsController {
     @Param('cid', ParseIdPipe) cid: string,
     @Body() dto: AddChannelMemberDto,
   ) {
-    return this.channels.addMember(userId, wid, cid, dto.userId);
+    return this.members.addMember(userId, wid, cid, dto.userId);
   }
 
   @Delete('channels/:cid/members/:uid')
@@ -115,7 +119,7 @@ export class ChannelsController {
     @Param('cid', ParseIdPipe) cid: string,
     @Param('uid', ParseIdPipe) uid: string,
   ): Promise<void> {
-    await this.channels.removeMember(userId, wid, cid, uid);
+    await this.members.remove(userId, wid, cid, uid);
   }
 
   @Post('dms')

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { Channel } from '../channels/channel.entity';
 import type { MessageRow } from '../messages/message.view';
 
 /** Marks ts_headline puts around matches; stripped from the text first, replaced by <mark> after HTML-escaping. */
@@ -32,7 +33,10 @@ const MESSAGE_COLUMNS = `m.id, m.workspace_id, m.channel_id, m.topic_id, m.seq, 
 // Body and transcript together: a voice message is found (and excerpted) by what was said.
 const SEARCHED_TEXT = `translate(concat_ws(' — ', nullif(page.body, ''), (SELECT v.transcript FROM voice_clips v WHERE v.message_id = page.id)), E'\\x02\\x03', '')`;
 
-/** The search SQL: visibility is the caller's channel set, passed in; ranking, keyset pages and excerpts here. */
+/**
+ * The search SQL: visibility is the caller's channel set, passed in; ranking, keyset pages and
+ * excerpts here. Every query is bounded by the workspace or by channel ids read within it.
+ */
 @Injectable()
 export class SearchRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -52,7 +56,7 @@ export class SearchRepository {
   }
 
   /** Channels the user is a member of now, in this workspace (public, private and direct alike). */
-  async memberChannels(workspaceId: string, userId: string): Promise<{ id: string; name: string | null }[]> {
+  async memberChannels(workspaceId: string, userId: string): Promise<Pick<Channel, 'id' | 'name'>[]> {
     return this.dataSource.query(
       `SELECT c.id, c.name FROM channel_members cm JOIN channels c ON c.id = cm.channel_id
         WHERE cm.user_id = $1 AND c.workspace_id = $2`,
@@ -76,12 +80,20 @@ export class SearchRepository {
     return rows[0].n > 0;
   }
 
-  async search(config: string, text: string, filters: SearchFilters, after: SearchKey | null, limit: number): Promise<SearchRow[]> {
-    const params: unknown[] = [filters.channelIds];
+  /** The workspace bounds the search too, so a channel id of another workspace finds nothing. */
+  async search(
+    workspaceId: string,
+    config: string,
+    text: string,
+    filters: SearchFilters,
+    after: SearchKey | null,
+    limit: number,
+  ): Promise<SearchRow[]> {
+    const params: unknown[] = [filters.channelIds, workspaceId];
     const param = (value: unknown) => `$${params.push(value)}`;
     // Only referenced with text: Postgres refuses a parameter it cannot type.
     const cfg = text.length > 0 ? `${param(config)}::regconfig` : '';
-    const where = ['m.channel_id = ANY($1::uuid[])', 'm.deleted_at IS NULL'];
+    const where = ['m.channel_id = ANY($1::uuid[])', 'm.workspace_id = $2', 'm.deleted_at IS NULL'];
     const hasText = text.length > 0;
     const query = hasText ? `websearch_to_tsquery(${cfg}, ${param(text)})` : null;
     if (query) where.push(`m.search_vector @@ ${query}`);

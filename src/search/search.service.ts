@@ -61,7 +61,7 @@ export class SearchService {
     const filters = await this.filters(userId, workspaceId, input, parsed);
     if (filters.channelIds.length === 0) return { results: [], nextCursor: null };
 
-    const rows = await this.repository.search(config, parsed.text, filters, after, limit + 1);
+    const rows = await this.repository.search(workspaceId, config, parsed.text, filters, after, limit + 1);
     const page = rows.slice(0, limit);
     const views = await this.messages.decorate(page);
     const results = page.map((row, i) => ({
