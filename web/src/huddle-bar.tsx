@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { HuddleCall } from './huddle';
+import './huddle.css';
 import type { PigeonClient } from './pigeon';
 
 /**
