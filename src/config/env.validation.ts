@@ -237,7 +237,7 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1000) @Max(300_000)
   HUDDLE_LEASE_MS = 15_000;
 
-  /** Signals (offer, answer, candidate) and speaking updates per socket: bursts of BURST, RATE per second on average. */
+  /** Signals (offer, answer, candidate), joins, mute and speaking updates per socket: bursts of BURST, RATE per second on average. */
   @Transform(toInt) @IsInt() @Min(1)
   HUDDLE_SIGNAL_BURST = 200;
 

@@ -13,7 +13,7 @@ export const HUDDLE_CLIENT_EVENTS: ClientEventDoc[] = [
     description:
       'This socket becomes a participant (one huddle per socket: joining another leaves the first). Send an offer to ' +
       'every other participant listed. Past HUDDLE_MAX_PARTICIPANTS (8) sockets: LIMIT_REACHED. Joining again while in ' +
-      'it answers the same huddle with fresh TURN credentials. A non-member: NOT_FOUND.',
+      'it answers the same huddle with fresh TURN credentials. Rate limited like huddle:signal. A non-member: NOT_FOUND.',
     payload: HuddleChannelDto,
     ack: HuddleJoinAckDto,
   },
@@ -34,14 +34,14 @@ export const HUDDLE_CLIENT_EVENTS: ClientEventDoc[] = [
   {
     event: 'huddle:mute',
     summary: 'Say whether this socket is muted',
-    description: `A change emits \`huddle\`. ${NOT_A_PARTICIPANT}`,
+    description: `A change emits \`huddle\`. Rate limited like huddle:signal. ${NOT_A_PARTICIPANT}`,
     payload: HuddleMuteDto,
     ack: EmptyAckDataDto,
   },
   {
     event: 'huddle:speaking',
     summary: 'Say whether this socket is speaking now',
-    description: `From the client's voice activity detection; a change emits \`huddle\`. Shares the signal rate limit. ${NOT_A_PARTICIPANT}`,
+    description: `From the client's voice activity detection; a change emits \`huddle\`. Rate limited like huddle:signal. ${NOT_A_PARTICIPANT}`,
     payload: HuddleSpeakingDto,
     ack: EmptyAckDataDto,
   },

@@ -34,7 +34,10 @@ export class HuddlesService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(HuddlesService.name);
   /** Sockets of this node in a huddle, by socket id: their leases are renewed from here. */
   readonly local = new Map<string, LocalParticipant>();
-  /** Per socket and so per node: a socket lives on one node, no Redis round trip per signal. */
+  /**
+   * Signals, joins, mute and speaking changes per socket (each change is a room event): per node, as a
+   * socket lives on one node, so no Redis round trip per signal.
+   */
   private readonly signals: RateLimiterMemory;
 
   constructor(
@@ -52,6 +55,7 @@ export class HuddlesService implements BeforeApplicationShutdown {
   }
 
   async join(caller: HuddleCaller, channelId: string) {
+    await this.consumeSignal(caller.socketId);
     const access = await this.access.requireChannelMember(channelId, caller.userId);
     const current = this.local.get(caller.socketId);
     if (current && current.channelId !== channelId) await this.remove(caller.socketId);
@@ -112,7 +116,7 @@ export class HuddlesService implements BeforeApplicationShutdown {
   }
 
   async setFlag(caller: HuddleCaller, channelId: string, field: 'muted' | 'speaking', value: boolean): Promise<void> {
-    if (field === 'speaking') await this.consumeSignal(caller.socketId);
+    await this.consumeSignal(caller.socketId);
     await this.access.requireChannelMember(channelId, caller.userId);
     const updated = await this.store.update(channelId, caller.socketId, field, value);
     if (updated.status === 'missing') throw AppException.notFound('Huddle participant');
