@@ -238,6 +238,23 @@ describe('huddles: signaling across two nodes', () => {
     await emit(alice, 'huddle:leave', { channelId: channel.body.id });
   });
 
+  it('a member removed from the workspace leaves the huddle and can no longer signal or be signaled', async () => {
+    const erin = await addMember(api, team, 'erin');
+    const alice = await connect(0, team.owner);
+    const events = huddleEvents(alice, team.generalId);
+    const erinSocket = await connect(1, erin);
+    await emit(alice, 'huddle:join', { channelId: team.generalId });
+    await emit(erinSocket, 'huddle:join', { channelId: team.generalId });
+    await waitFor(() => socketIdsOf(events.at(-1)).length === 2, 5000, 'both joined');
+    expect((await api.delete(`/api/workspaces/${team.id}/members/${erin.id}`, team.owner.accessToken)).status).toBe(204);
+    await waitFor(() => socketIdsOf(events.at(-1)).join() === alice.id, 5000, 'removed member left');
+    const signal = { type: 'candidate', candidate: null };
+    expect(codeOf(await emit(erinSocket, 'huddle:signal', { channelId: team.generalId, toSocketId: alice.id, signal }))).toBe('NOT_FOUND');
+    expect(codeOf(await emit(alice, 'huddle:signal', { channelId: team.generalId, toSocketId: erinSocket.id, signal }))).toBe('NOT_FOUND');
+    expect(codeOf(await emit(erinSocket, 'huddle:join', { channelId: team.generalId }))).toBe('NOT_FOUND');
+    await emit(alice, 'huddle:leave', { channelId: team.generalId });
+  });
+
   it('participants of a node killed with -9 are dropped within the lease', async () => {
     const alice = await connect(0, team.owner);
     const events = huddleEvents(alice, team.generalId);
