@@ -49,9 +49,14 @@ local reply = {redis.call('HGET', KEYS[3], 'id') or '', redis.call('HGET', KEYS[
 for _, v in ipairs(redis.call('HVALS', KEYS[1])) do table.insert(reply, v) end
 `;
 
-/** Keys outlive a lease a little, so a huddle whose every node died disappears by itself. */
+/**
+ * Keys outlive a lease a little, so a huddle whose every node died disappears by itself; only ever
+ * lengthened, so a shorter lease never cuts the others' keys.
+ */
 const EXPIRE = `
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[2] * 3) end
+for i = 1, 3 do
+  if redis.call('PTTL', KEYS[i]) < ARGV[2] * 3 then redis.call('PEXPIRE', KEYS[i], ARGV[2] * 3) end
+end
 `;
 
 /**
