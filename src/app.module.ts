@@ -3,6 +3,7 @@ import { INFRASTRUCTURE_MODULES } from './infrastructure.modules';
 import { AuthModule } from './auth/auth.module';
 import { ChannelsModule } from './channels/channels.module';
 import { HealthModule } from './health/health.module';
+import { HuddlesModule } from './huddles/huddles.module';
 import { MessagesModule } from './messages/messages.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PresenceModule } from './presence/presence.module';
@@ -29,6 +30,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
     VoiceModule,
     NotificationsModule,
     SearchModule,
+    HuddlesModule,
   ],
 })
 export class AppModule {}

@@ -38,6 +38,7 @@ const DEFAULTS = {
   relayRuns: 1,
   p99LimitMs: 50,
   speedTarget: 100,
+  huddleSamples: 1000,
 };
 
 // ------------------------------------------------------------------ listener child
@@ -342,6 +343,10 @@ async function run(cfgIn, { log }) {
     for (let i = 0; i < cfg.relayRuns; i++) {
       out.relay.push(await relayOnce({ speaker, listenerChild, channelId: speakerUser.channelId, cfg, payload, runNo: i + 1, listeners: c.connected, log }));
     }
+
+    // ---- 3. huddle signaling round trip (two more API nodes)
+    const { huddleRoundTrip } = require('../lib/huddle-signal');
+    out.huddle = await huddleRoundTrip({ redisUrl: redis.url, users: [speakerUser, listenerUsers[0]], channelId: speakerUser.channelId, samples: cfg.huddleSamples, warmup: 50, log });
   } finally {
     for (const s of sockets) s.close();
     if (listenerChild) {
@@ -394,6 +399,16 @@ async function run(cfgIn, { log }) {
       `p99 <= ${cfg.p99LimitMs} ms, 0 lost`,
       r.relay.p99Ms <= cfg.p99LimitMs && r.lost === 0 ? 'yes' : 'no',
     ]),
+    ...(out.huddle
+      ? [[
+          'huddle:signal round trip A (node 0) -> B (node 1) -> A',
+          `${out.huddle.samples} round trips`,
+          `p50 ${out.huddle.p50Ms} / p99 ${out.huddle.p99Ms} ms`,
+          `p90 ${out.huddle.p90Ms}, max ${out.huddle.maxMs} ms; two relays per sample, one in flight`,
+          '-',
+          '-',
+        ]]
+      : []),
   ];
   const transcodeTable = renderTable(
     ['run', 'kind', 'upload 202 ms', 'upload -> ready ms', '× realtime', 'worker-side ms', 'worker × realtime', 'worker process CPU ms (node, excl. ffmpeg)', 'duration_ms'],
@@ -406,6 +421,7 @@ async function run(cfgIn, { log }) {
     summary: {
       transcode: { ogg, wav },
       relay: { p50Ms: p50, worstP99Ms: worstP99, delivered, expected, lost, runs: relay.map((r) => ({ relay: r.relay, chunkAck: r.chunkAck, lost: r.lost, duplicates: r.duplicates, chunkErrors: r.chunkErrors, speakerScheduleLagMaxMs: r.speakerScheduleLagMaxMs, relayedBytesPerSec: r.relayedBytesPerSec, endStatus: r.endStatus })) },
+      huddle: out.huddle ?? null,
       meetsTarget: { transcode: speedMet, relay: relayMet },
     },
     results: {},
@@ -413,6 +429,7 @@ async function run(cfgIn, { log }) {
       what: [
         `What (transcoding): one API process and the voice worker (\`dist/worker.js\`, BullMQ, one job at a time, ffmpeg from \`@ffmpeg-installer/ffmpeg\`), both with \`VOICE_STORAGE_DIR\` in one temp dir, a fresh \`pigeon_bench\` and a private Redis. A ${cfg.clipSec} s 440 Hz sine is made with the bundled ffmpeg as Ogg/Opus 32 kb/s mono and as WAV (s16le mono 44.1 kHz); each is uploaded ${cfg.transcodeRuns} times, one upload at a time (plus one Ogg warm-up, not counted), with \`POST /api/workspaces/:wid/channels/:cid/voice\` (multipart, 202), and \`GET /api/voice/:id\` is polled every ${cfg.pollMs} ms until \`ready\`. Speed = ${cfg.clipSec} s / (upload start -> \`ready\` seen); worker side = \`voice_clips.updated_at - created_at\` (message insert -> ready update: queue pick-up, one ffmpeg run writing Opus + AAC + 8 kHz PCM for the waveform, storage, DB update).`,
         `What (live relay): 1 speaker socket (the harness process) and ${cfg.listeners} listener sockets (one forked child), bare socket.io-client, websocket transport, all members of one channel (seeded by SQL, tokens minted). The speaker sends \`voice:start\` (audio/ogg;codecs=opus), then ${cfg.chunks} \`voice:chunk\` of ${cfg.chunkBytes} B (slices of the Ogg clip; the relay does not decode) every ${cfg.chunkMs} ms open-loop (${r1((cfg.chunks * cfg.chunkMs) / 1000)} s, ${Math.round((cfg.chunkBytes * 8) / cfg.chunkMs)} kb/s — about ${Math.round((cfg.chunkBytes * 8) / cfg.chunkMs / 32)}× a real 32 kb/s Opus stream, so a stress case), then \`voice:end\`. Latency = listener arrival of server \`voice:chunk\` (index) - speaker send time of that index, both on performance.timeOrigin + performance.now() of this machine. Lost = ${cfg.listeners} × ${cfg.chunks} - distinct (listener, index) arrivals 1 s after \`voice:end\`'s ack.`,
+        `What (huddle signaling): two more API processes on the same database and Redis; participant A on node 0 and B on node 1 join one channel's huddle; A sends \`huddle:signal\` (an ICE candidate carrying a sequence number) to B, B signals it straight back, A times send -> echo received: two relays across the Redis adapter, each with the membership and participant checks. ${cfg.huddleSamples} samples after 50 warm-up, one in flight, signal rate limit raised.`,
         'Rate limits raised (SEND_RATE_*); the per-user send limit applies to `voice:start` only. No baseline: a bare Socket.IO server neither transcodes nor stores/relays recordings.',
       ],
       target: `transcoding >= ${cfg.speedTarget}× realtime (median); live relay p99 <= ${cfg.p99LimitMs} ms speaker -> ${cfg.listeners} listeners, 0 lost.`,
@@ -423,6 +440,7 @@ async function run(cfgIn, { log }) {
       summaryLines: [
         `voice: transcode median ${ogg.medianSpeedX}× (ogg) / ${wav.medianSpeedX}× (wav) realtime upload->ready, worker side ${ogg.medianWorkerSpeedX}× / ${wav.medianWorkerSpeedX}×; target >= ${cfg.speedTarget}×.`,
         `voice: live relay 1 -> ${cfg.listeners}: p50 ${p50} ms, p99 ${worstP99} ms, lost ${lost}/${expected}; target p99 <= ${cfg.p99LimitMs} ms.`,
+        ...(out.huddle ? [`voice: huddle signal round trip across two nodes: p50 ${out.huddle.p50Ms} ms, p99 ${out.huddle.p99Ms} ms (${out.huddle.samples} samples).`] : []),
       ],
     },
   };

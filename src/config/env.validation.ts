@@ -8,6 +8,8 @@ const toInt = ({ value }: { value: unknown }) => (value === undefined || value =
 const toBool = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : value === true || value === 'true' || value === '1';
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+/** An empty string or comma-separated `<scheme>:` / `<scheme>s:` URLs without spaces inside. */
+const ICE_URL_LIST = (scheme: string) => new RegExp(`^\\s*(${scheme}s?:[^\\s,]+(\\s*,\\s*${scheme}s?:[^\\s,]+)*)?\\s*$`);
 
 /** Every setting Pigeon reads from the environment, with safe local defaults. */
 export class EnvironmentVariables {
@@ -213,6 +215,38 @@ export class EnvironmentVariables {
   /** How long a push service keeps an undelivered notification (the `TTL` header). */
   @Transform(toInt) @IsInt() @Min(0) @Max(28 * 86400)
   PUSH_TTL_SECONDS = 86400;
+
+  // Huddles (WebRTC): ICE servers handed out by `huddle:join`, and the mesh's limits.
+  /** Comma-separated STUN URLs (`stun:host:3478`) given to every participant; empty: none. */
+  @Matches(ICE_URL_LIST('stun'), { message: 'STUN_URLS must be comma-separated stun: or stuns: URLs' })
+  STUN_URLS = '';
+
+  /** Comma-separated TURN URLs (`turn:host:3478?transport=udp`, `turns:host:5349`); needs TURN_SECRET. */
+  @Matches(ICE_URL_LIST('turn'), { message: 'TURN_URLS must be comma-separated turn: or turns: URLs' })
+  TURN_URLS = '';
+
+  /** coturn's `static-auth-secret` (use-auth-secret): TURN passwords are HMAC-SHA1 of the username under it. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(16, { message: 'TURN_SECRET must be at least 16 characters' })
+  TURN_SECRET?: string;
+
+  /** Life of a TURN credential. */
+  @Transform(toInt) @IsInt() @Min(60) @Max(86400)
+  TURN_TTL_SECONDS = 3600;
+
+  /** Sockets in one channel's huddle (a mesh: every participant sends to every other). */
+  @Transform(toInt) @IsInt() @Min(2) @Max(50)
+  HUDDLE_MAX_PARTICIPANTS = 8;
+
+  /** A participant whose node stops renewing its lease for this long is dropped (a dead node). */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(300_000)
+  HUDDLE_LEASE_MS = 15_000;
+
+  /** Signals (offer, answer, candidate), joins, mute and speaking updates per socket: bursts of BURST, RATE per second on average. */
+  @Transform(toInt) @IsInt() @Min(1)
+  HUDDLE_SIGNAL_BURST = 200;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  HUDDLE_SIGNAL_RATE_PER_SECOND = 50;
 }
 
 export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {
@@ -234,6 +268,9 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
   // development or test explicitly (an unset NODE_ENV may well be a forgotten production setting).
   if (raw.ALLOW_PRIVATE_TARGETS === undefined || raw.ALLOW_PRIVATE_TARGETS === '') {
     env.ALLOW_PRIVATE_TARGETS = raw.NODE_ENV === 'development' || raw.NODE_ENV === 'test';
+  }
+  if (env.TURN_URLS.trim() !== '' && !env.TURN_SECRET) {
+    throw new Error('Invalid configuration:\n  TURN_URLS needs TURN_SECRET (the coturn static-auth-secret)');
   }
   if (!env.VAPID_PUBLIC_KEY !== !env.VAPID_PRIVATE_KEY) {
     throw new Error('Invalid configuration:\n  VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together');

@@ -11,6 +11,7 @@ import {
   ReactionDto,
   SendMessageDto,
 } from '../messages/dto/message.dto';
+import { HUDDLE_CLIENT_EVENTS, HUDDLE_SERVER_EVENTS } from '../huddles/huddles.asyncapi';
 import { VoiceChunkDto, VoiceEndDto, VoiceListenedDto, VoiceStartDto } from '../voice/dto/live-voice.dto';
 import {
   AckErrorDto,
@@ -163,6 +164,7 @@ export const CLIENT_EVENTS: ClientEventDoc[] = [
     payload: AuthRefreshDto,
     ack: AuthRefreshResultDto,
   },
+  ...HUDDLE_CLIENT_EVENTS,
 ];
 
 export const SERVER_EVENTS: ServerEventDoc[] = [
@@ -217,6 +219,7 @@ export const SERVER_EVENTS: ServerEventDoc[] = [
       '60 s before expiry (at half-life for tokens under 2 minutes); send `auth:refresh` or be disconnected.',
     payload: AuthExpiringDto,
   },
+  ...HUDDLE_SERVER_EVENTS,
 ];
 
 /** Classes the Swagger document must hold schemas for (SwaggerModule.createDocument `extraModels`). */

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type FormEvent, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { describeError } from './auth-screen';
+import { HuddleBar } from './huddle-bar';
 import { MembersPanel } from './members-panel';
 import { MessageList, type MessageActions } from './message-list';
 import { createSocket, PigeonError, type Message, type PigeonApi, type PigeonClient, type Topic, type User, type Workspace } from './pigeon';
@@ -360,6 +361,7 @@ function Workspace_({ api, user, workspaces, workspace, workspaceId, notice, onN
                 ▶ Play unheard ({unheard.length})
               </button>
               {playback && <SpeedPicker playback={playback} />}
+              <HuddleBar client={client} channelId={state.item.id} nameOf={(id) => store.name(id)} meId={user.id} />
             </header>
             {playback && <MessageList messages={visible} hasMore={state.hasMore} store={store} actions={actions} playback={playback} heard={heard} canModerate={canModerate} loadOlder={loadOlder} />}
             <p className="typing" aria-live="polite">
