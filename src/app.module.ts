@@ -5,6 +5,7 @@ import { ChannelsModule } from './channels/channels.module';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { OutboxModule } from './outbox/outbox.module';
 import { PresenceModule } from './presence/presence.module';
 import { QueueConnectionModule } from './queues/queue-connection.module';
 import { RealtimeModule } from './realtime/realtime.module';
@@ -28,6 +29,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
     WebhooksModule,
     VoiceModule,
     NotificationsModule,
+    OutboxModule,
     SearchModule,
   ],
 })

@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { AppException } from '../common/app.exception';
 import type { ChannelEventType } from './channel-event.entity';
 import type { EventEnvelope } from './message.view';
+import { recordCommittedEvents } from '../outbox/outbox.repository';
 
 /**
  * Where a channel event gets its seq. `lockChannelHead` takes the channel row's lock
@@ -69,5 +70,7 @@ export async function commitChannelHead(manager: EntityManager, head: ChannelHea
     [head.channelId, head.workspaceId, head.at, seqs, events.map((e) => e.type), events.map((e) => JSON.stringify(e.data))],
   );
   await manager.query('UPDATE channels SET head_seq = $2 WHERE id = $1', [head.channelId, head.headSeq]);
+  // Their side effects (webhooks, push) commit with them; the outbox relay runs them after commit.
+  await recordCommittedEvents(manager, events);
   return events;
 }

@@ -11,6 +11,7 @@ import { AppConfigService } from '../config/app-config.service';
 import type { ChannelEventType } from './channel-event.entity';
 import { ChannelHead, commitChannelHead, lockChannelHead } from './channel-log';
 import { redactEarlierEvents } from './event-redaction';
+import { outboxFromBatchCte } from '../outbox/outbox.repository';
 import type { WorkspaceRole } from '../workspaces/workspace-member.entity';
 import { EventEnvelope, MessageRow, MessageView, ReactionView, toMessageView, VoiceView } from './message.view';
 
@@ -85,7 +86,7 @@ WITH input AS (
            'body', m.body, 'replyToId', m.reply_to_id, 'createdAt', $9::text, 'editedAt', NULL,
            'deletedAt', NULL, 'reactions', '[]'::jsonb, 'voice', NULL), $1::timestamptz
     FROM inserted m
-), touched AS (
+), ${outboxFromBatchCte('bumped', 'counts')}, touched AS (
   UPDATE topics SET last_activity_at = $1::timestamptz WHERE id IN (SELECT topic_id FROM fresh WHERE topic_id IS NOT NULL)
 )
 SELECT true AS is_new, inserted.* FROM inserted
