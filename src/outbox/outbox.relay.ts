@@ -36,6 +36,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  private enabled = false;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -48,6 +49,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     if (!this.config.get('OUTBOX_RELAY')) return;
+    this.enabled = true;
     this.fanout.onCommitted(() => this.wake());
     this.timer = setInterval(() => this.wake(), this.config.get('OUTBOX_POLL_MS'));
     this.timer.unref();
@@ -62,7 +64,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Runs the relay now, or once more right after the run in progress. */
   wake(): void {
-    if (this.stopped) return;
+    // Off in this process (OUTBOX_RELAY=false): another process relays, on its poll.
+    if (this.stopped || !this.enabled) return;
     if (this.running) {
       this.again = true;
       return;

@@ -16,8 +16,6 @@ interface WebhookTarget {
   createdBy: string;
 }
 
-const CACHE_TTL_MS = 10_000;
-
 /** A stable id per (webhook, event): enqueueing the same event twice hits the same row and job. */
 export function deliveryId(webhookId: string, event: EventEnvelope): string {
   const hex = createHash('sha256').update(`${webhookId}:${event.channelId}:${event.seq}`).digest('hex');
@@ -33,8 +31,6 @@ export function deliveryId(webhookId: string, event: EventEnvelope): string {
 @Injectable()
 export class WebhookDispatcher {
   private readonly logger = new Logger(WebhookDispatcher.name);
-  /** Per-workspace webhooks, kept briefly so the hot path does not query Postgres per event. */
-  private readonly cache = new Map<string, { loadedAt: number; targets: Promise<WebhookTarget[]> }>();
 
   constructor(
     private readonly webhooks: WebhookRepository,
@@ -44,16 +40,15 @@ export class WebhookDispatcher {
     private readonly access: AccessService,
   ) {}
 
-  /** Drops this node's cached webhooks of a workspace (after a change made here). */
-  forget(workspaceId: string): void {
-    this.cache.delete(workspaceId);
-  }
-
   /** Throws when a row or a job could not be written: the relay calls again later. */
   async dispatch(events: EventEnvelope[]): Promise<void> {
     const rows: { id: string; webhookId: string; event: EventEnvelope }[] = [];
-    for (const workspaceId of new Set(events.map((e) => e.workspaceId))) {
-      const targets = await this.targets(workspaceId);
+    const workspaceIds = [...new Set(events.map((e) => e.workspaceId))];
+    // Read per relay batch, not cached: the relay may run in another process than the one where a
+    // webhook was just created, and an event committed after the creation must reach it.
+    const targetsOf = await this.targets(workspaceIds);
+    for (const workspaceId of workspaceIds) {
+      const targets = targetsOf.get(workspaceId) ?? [];
       if (targets.length === 0) continue;
       for (const event of events) {
         if (event.workspaceId !== workspaceId) continue;
@@ -116,15 +111,13 @@ export class WebhookDispatcher {
     return { requeued: missing.length, failed };
   }
 
-  private targets(workspaceId: string): Promise<WebhookTarget[]> {
-    const cached = this.cache.get(workspaceId);
-    if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached.targets;
-    const targets = this.webhooks
-      .forWorkspace(workspaceId)
-      .then((list) => list.map((w) => ({ id: w.id, events: new Set(w.events), createdBy: w.created_by })));
-    // A failed load is not cached: the next event tries again.
-    targets.catch(() => this.cache.delete(workspaceId));
-    this.cache.set(workspaceId, { loadedAt: Date.now(), targets });
-    return targets;
+  private async targets(workspaceIds: string[]): Promise<Map<string, WebhookTarget[]>> {
+    const byWorkspace = new Map<string, WebhookTarget[]>();
+    for (const w of await this.webhooks.forWorkspaces(workspaceIds)) {
+      const list = byWorkspace.get(w.workspace_id) ?? [];
+      list.push({ id: w.id, events: new Set(w.events), createdBy: w.created_by });
+      byWorkspace.set(w.workspace_id, list);
+    }
+    return byWorkspace;
   }
 }

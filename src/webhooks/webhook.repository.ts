@@ -35,8 +35,10 @@ export class WebhookRepository {
     return rows.length > 0;
   }
 
-  /** What dispatch needs of a workspace's webhooks. */
-  forWorkspace(workspaceId: string): Promise<Pick<WebhookRow, 'id' | 'events' | 'created_by'>[]> {
-    return this.dataSource.query('SELECT id, events, created_by FROM webhooks WHERE workspace_id = $1', [workspaceId]);
+  /** What dispatch needs of these workspaces' webhooks. */
+  forWorkspaces(workspaceIds: string[]): Promise<Pick<WebhookRow, 'id' | 'workspace_id' | 'events' | 'created_by'>[]> {
+    return this.dataSource.query('SELECT id, workspace_id, events, created_by FROM webhooks WHERE workspace_id = ANY($1::uuid[])', [
+      workspaceIds,
+    ]);
   }
 }

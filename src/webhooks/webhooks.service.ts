@@ -5,7 +5,6 @@ import { AppException } from '../common/app.exception';
 import { AppConfigService } from '../config/app-config.service';
 import type { CreateWebhookDto, WebhookDeliveryDto, WebhookDto } from './dto/webhook.dto';
 import { targetProblem } from './public-target';
-import { WebhookDispatcher } from './webhook-dispatcher.service';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookRepository } from './webhook.repository';
 
@@ -17,7 +16,6 @@ export class WebhooksService {
     private readonly deliveryLog: WebhookDeliveryRepository,
     private readonly access: AccessService,
     private readonly config: AppConfigService,
-    private readonly dispatcher: WebhookDispatcher,
   ) {}
 
   async create(userId: string, workspaceId: string, dto: CreateWebhookDto): Promise<WebhookDto> {
@@ -26,7 +24,6 @@ export class WebhooksService {
     if (problem) throw AppException.validation(problem, [{ field: 'url', message: problem }]);
     const secret = randomBytes(32).toString('hex');
     const row = await this.webhooks.create({ workspace_id: workspaceId, url: dto.url, events: dto.events, secret, created_by: userId });
-    this.dispatcher.forget(workspaceId);
     return { id: row.id, secret, url: dto.url, events: dto.events, createdAt: row.created_at.toISOString() };
   }
 
