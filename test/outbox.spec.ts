@@ -192,8 +192,8 @@ describe('transactional outbox', () => {
       [team.id],
     )).rows[0];
   const expectEachDeliveredOnce = async (messageIds: string[]) => {
-    let rows: { id: string; status: string }[] = [];
     const deadline = Date.now() + 30_000;
+    let rows: { id: string; status: string }[];
     for (;;) {
       rows = await deliveriesOf(messageIds);
       if (rows.length === messageIds.length && rows.every((r) => r.status === 'delivered' && hook.byDelivery.has(r.id))) break;
@@ -207,7 +207,7 @@ describe('transactional outbox', () => {
 
   it('keeps what commits while Redis is paused and relays it once Redis is back, each effect once', async () => {
     redis.pause();
-    let messages: { id: string }[] = [];
+    let messages: { id: string }[];
     let voice: { id: string; voice: { id: string } };
     try {
       messages = await Promise.all([1, 2, 3, 4, 5].map((n) => send(`paused ${n}`)));
@@ -224,14 +224,14 @@ describe('transactional outbox', () => {
     } finally {
       redis.resume();
     }
-    await expectEachDeliveredOnce([...messages.map((m) => m.id), voice!.id]);
+    await expectEachDeliveredOnce([...messages!.map((m) => m.id), voice!.id]);
     expect(await waitForVoice(voice!.voice.id)).toBe('ready');
     expect((await outboxRows()).n).toBe(0);
   });
 
   it('gives a killed relay’s claimed rows to the next one after the lease', async () => {
     redis.pause();
-    let messages: { id: string }[] = [];
+    let messages: { id: string }[];
     try {
       messages = await Promise.all([1, 2, 3].map((n) => send(`killed ${n}`)));
       const deadline = Date.now() + 20_000;
@@ -245,7 +245,7 @@ describe('transactional outbox', () => {
       redis.resume();
     }
     worker = await startServer(workerEnv(), 'worker.js');
-    await expectEachDeliveredOnce(messages.map((m) => m.id));
+    await expectEachDeliveredOnce(messages!.map((m) => m.id));
   });
 
   it('re-queues the job of a voice still processing when its upload is retried with the same clientMsgId', async () => {
