@@ -218,14 +218,13 @@ async function outboxScenario({ num, args, record }) {
   let stopLoad = false;
   const ops = [];
   const load = (async () => {
-    const total = Math.round(rate * seconds);
-    const voiceEvery = Math.max(1, Math.floor(total / voices));
+    // Voices spread over the planned duration, whatever pace the texts get.
     let voicesSent = 0;
     for (let i = 0; !stopLoad; i++) {
       // Open-loop at `rate`, but never more than 48 at once: a slowed cluster is not buried under retries.
       while (inFlight >= 48 && !stopLoad) await sleep(20);
       const user = senders[i % senders.length];
-      const kind = i % voiceEvery === 0 && voicesSent < voices ? 'voice' : 'text';
+      const kind = voicesSent < Math.min(voices, Math.ceil((voices * (Date.now() - start)) / (seconds * 1000))) ? 'voice' : 'text';
       if (kind === 'voice') voicesSent++;
       ops.push(op(kind, user));
       await lib.sleep(Math.max(0, start + ((i + 1) * 1000) / rate - Date.now()));
