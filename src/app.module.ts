@@ -6,6 +6,7 @@ import { HealthModule } from './health/health.module';
 import { HuddlesModule } from './huddles/huddles.module';
 import { MessagesModule } from './messages/messages.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { OutboxModule } from './outbox/outbox.module';
 import { PresenceModule } from './presence/presence.module';
 import { QueueConnectionModule } from './queues/queue-connection.module';
 import { RealtimeModule } from './realtime/realtime.module';
@@ -29,6 +30,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
     WebhooksModule,
     VoiceModule,
     NotificationsModule,
+    OutboxModule,
     SearchModule,
     HuddlesModule,
   ],

@@ -4,6 +4,7 @@ import { INFRASTRUCTURE_MODULES } from './infrastructure.modules';
 import { AppConfigService } from './config/app-config.service';
 import { MessagesModule } from './messages/messages.module';
 import { NotificationsWorkerModule } from './notifications/notifications-worker.module';
+import { OutboxModule } from './outbox/outbox.module';
 import { QUEUES } from './queues/queues';
 import { VoiceWorkerModule } from './voice/voice-worker.module';
 import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
@@ -25,6 +26,7 @@ import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
     WebhooksWorkerModule,
     VoiceWorkerModule,
     NotificationsWorkerModule,
+    OutboxModule,
   ],
 })
 export class WorkerModule {}

@@ -2,7 +2,8 @@
 /**
  * Fault injection for Pigeon. `npm run chaos [-- SCENARIO] [--clients N] [--rate R] [--group G]
  * [--minutes M]`. Scenarios: node-kill, redis-outage, postgres-outage, slow-network, soak,
- * worker-kill; no scenario runs the first four one after another, each in its own process.
+ * worker-kill, outbox (bench/chaos/outbox.js); no scenario runs the first four one after another,
+ * each in its own process.
  * Each scenario starts its own Postgres and Redis (spare ports, temp dir) and its own API nodes,
  * and removes all of it on exit or SIGINT. See bench/chaos/README.md.
  */
@@ -14,6 +15,7 @@ const lib = require('./lib');
 const { loadSdk, startCluster, populate, reconnectDb } = require('./cluster');
 const { Fleet } = require('./fleet');
 const { reconcile, print, heads } = require('./reconcile');
+const { outboxScenario } = require('./outbox');
 
 const { sleep, log } = lib;
 const RESULTS = path.join(__dirname, 'results');
@@ -666,6 +668,8 @@ const scenarios = {
     return record('worker-kill', cluster, report);
   },
 };
+
+scenarios.outbox = () => outboxScenario({ num, args, record });
 
 const DEFAULT_SET = ['node-kill', 'redis-outage', 'postgres-outage', 'slow-network'];
 

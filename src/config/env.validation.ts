@@ -247,6 +247,25 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(1)
   HUDDLE_SIGNAL_RATE_PER_SECOND = 50;
+  /** Run the outbox relay (webhook deliveries, push and voice jobs of committed changes) in this process. */
+  @Transform(toBool) @IsBoolean()
+  OUTBOX_RELAY = true;
+
+  /** How often the relay looks for due rows besides the wake-up after each local commit. */
+  @Transform(toInt) @IsInt() @Min(10) @Max(60_000)
+  OUTBOX_POLL_MS = 1000;
+
+  /** How long a claimed row stays another relay's; a relay that died holding rows gives them back after it. */
+  @Transform(toInt) @IsInt() @Min(1000)
+  OUTBOX_LEASE_MS = 30_000;
+
+  /** How often the sweeper looks for deliveries left `pending` and voices left `processing` without a job. */
+  @Transform(toInt) @IsInt() @Min(100)
+  OUTBOX_SWEEP_MS = 60_000;
+
+  /** A pending delivery or processing voice untouched this long has its BullMQ job checked (re-queued if lost). */
+  @Transform(toInt) @IsInt() @Min(100)
+  OUTBOX_STUCK_AFTER_MS = 120_000;
 }
 
 export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {

@@ -1,15 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AccessService } from '../access/access.service';
 import type { NotifyLevel } from '../channels/channel-member.entity';
 import type { NotificationLevelDto } from './dto/notification-level.dto';
+import { PushRecipientRepository } from './push-recipient.repository';
 
 /** A member's notification level per channel; the push worker reads it when a message arrives. */
 @Injectable()
 export class NotificationSettingsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly recipients: PushRecipientRepository,
     private readonly access: AccessService,
   ) {}
 
@@ -20,11 +19,7 @@ export class NotificationSettingsService {
     level: NotifyLevel,
   ): Promise<NotificationLevelDto> {
     await this.access.requireChannelMember(channelId, userId, workspaceId);
-    await this.dataSource.query('UPDATE channel_members SET notify_level = $3 WHERE channel_id = $1 AND user_id = $2', [
-      channelId,
-      userId,
-      level,
-    ]);
+    await this.recipients.setLevel(channelId, userId, level);
     return { channelId, level };
   }
 }

@@ -1,8 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { AppConfigService } from '../config/app-config.service';
-import { EventsCommittedHandler, OnEventsCommitted } from '../fanout/events-committed';
 import type { EventEnvelope, MessageView } from '../messages/message.view';
 import { PUSH_MESSAGE_JOB, PushMessageJob, QUEUES } from '../queues/queues';
 import { VapidKeysService } from './vapid-keys.service';
@@ -12,25 +11,18 @@ export const pushJobId = (event: Pick<EventEnvelope, 'channelId' | 'seq'>) => `$
 
 /**
  * Turns committed `message.created` events into `push` jobs. Nothing per recipient happens here (the
- * live path stays as it is); the worker finds who is offline and subscribed. Runs in the API and the
- * worker, through the EventsCommittedBus. A crash between commit and enqueue loses those pushes.
+ * live path stays as it is); the worker finds who is offline and subscribed. Called by the outbox
+ * relay, which calls again after a failure: the job id makes a repeat a no-op.
  */
 @Injectable()
-@EventsCommittedHandler()
-export class PushDispatcher implements OnEventsCommitted {
-  private readonly logger = new Logger(PushDispatcher.name);
-
+export class PushDispatcher {
   constructor(
     @InjectQueue(QUEUES.push) private readonly queue: Queue<PushMessageJob>,
     private readonly vapid: VapidKeysService,
     private readonly config: AppConfigService,
   ) {}
 
-  onEventsCommitted(events: readonly EventEnvelope[]): void {
-    this.dispatch(events).catch((error: unknown) => this.logger.error({ err: error }, 'Push enqueue failed'));
-  }
-
-  async dispatch(events: readonly EventEnvelope[]): Promise<void> {
+  async dispatch(events: EventEnvelope[]): Promise<void> {
     const created = events.filter(
       (e) => e.type === 'message.created' && (e.data as MessageView | null)?.kind !== 'system',
     );

@@ -1,15 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type Redis from 'ioredis';
-import { DataSource } from 'typeorm';
 import webPush from 'web-push';
-import type { ChannelKind } from '../channels/channel.entity';
 import { AppConfigService } from '../config/app-config.service';
 import { PresenceService } from '../presence/presence.service';
 import type { PushMessageJob } from '../queues/queues';
 import { REDIS } from '../redis/redis.module';
 import { pinnedDispatcher, targetProblem } from '../webhooks/public-target';
 import { fetch } from 'undici';
+import { PushRecipientRepository } from './push-recipient.repository';
+import { PushSubscriptionRepository } from './push-subscription.repository';
 import { mentionedUserIds, PushPayload, pushBody, pushTitle } from './push-content';
 import { VapidKeys, VapidKeysService } from './vapid-keys.service';
 
@@ -19,13 +18,7 @@ const SEND_TIMEOUT_MS = 10_000;
 /** How long a sent (job, subscription) pair is remembered; longer than every retry of a job. */
 const SENT_TTL_SECONDS = 86400;
 
-interface Subscription {
-  id: string;
-  user_id: string;
-  endpoint: string;
-  p256dh: string;
-  auth: string;
-}
+type Subscription = Awaited<ReturnType<PushSubscriptionRepository['activeOf']>>[number];
 
 type Outcome = 'sent' | 'gone' | 'refused';
 
@@ -46,7 +39,8 @@ export class PushSenderService {
   private readonly logger = new Logger(PushSenderService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly recipients: PushRecipientRepository,
+    private readonly subscriptions: PushSubscriptionRepository,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly presence: PresenceService,
     private readonly vapid: VapidKeysService,
@@ -63,60 +57,21 @@ export class PushSenderService {
   async send(job: PushMessageJob, jobId: string): Promise<void> {
     const keys = await this.vapid.keys();
     if (!keys) return;
-    const messages: {
-      kind: string;
-      body: string;
-      author_id: string;
-      deleted_at: Date | null;
-      channel_kind: ChannelKind;
-      channel_name: string | null;
-      author_name: string;
-      duration_ms: number | null;
-    }[] = await this.dataSource.query(
-      `SELECT m.kind, m.body, m.author_id, m.deleted_at, c.kind AS channel_kind, c.name AS channel_name,
-              u.display_name AS author_name, v.duration_ms
-         FROM messages m JOIN channels c ON c.id = m.channel_id JOIN users u ON u.id = m.author_id
-         LEFT JOIN voice_clips v ON v.message_id = m.id
-        WHERE m.id = $1`,
-      [job.messageId],
-    );
-    const message = messages[0];
+    const message = await this.recipients.message(job.messageId);
     // Gone or deleted before the worker got to it: nothing worth a notification.
     if (!message || message.deleted_at || message.kind === 'system') return;
 
     const mentioned = mentionedUserIds(message.body);
-    // The level filter runs in SQL, so a big channel at the default level yields only the mentioned.
-    const candidates: { user_id: string }[] = await this.dataSource.query(
-      `SELECT m.user_id FROM channel_members m
-        WHERE m.channel_id = $1 AND m.user_id <> $2
-          AND COALESCE(m.notify_level, CASE WHEN $3 = 'direct' THEN 'all' ELSE 'mentions' END) <> 'none'
-          AND (COALESCE(m.notify_level, CASE WHEN $3 = 'direct' THEN 'all' ELSE 'mentions' END) = 'all'
-               OR $3 = 'direct' OR m.user_id = ANY($4::uuid[]))
-          AND EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = m.user_id)`,
-      [job.channelId, message.author_id, message.channel_kind, mentioned],
-    );
+    const candidates = await this.recipients.candidates(job.channelId, message.author_id, message.channel_kind, mentioned);
     if (candidates.length === 0) return;
-    const online = await this.presence.withLiveSocket(candidates.map((c) => c.user_id));
-    const recipients = candidates.map((c) => c.user_id).filter((id) => !online.has(id));
+    const online = await this.presence.withLiveSocket(candidates);
+    const recipients = candidates.filter((id) => !online.has(id));
     if (recipients.length === 0) return;
-    const subscriptions: Subscription[] = await this.dataSource.query(
-      `SELECT id, user_id, endpoint, p256dh, auth FROM push_subscriptions
-        WHERE user_id = ANY($1::uuid[]) AND (expiration_time IS NULL OR expiration_time > now())`,
-      [recipients],
-    );
+    const subscriptions: Subscription[] = await this.subscriptions.activeOf(recipients);
     if (subscriptions.length === 0) return;
 
-    const names = new Map<string, string>();
-    if (mentioned.length > 0) {
-      // Only people of this workspace get their name shown; any other id stays as written.
-      const rows: { id: string; display_name: string }[] = await this.dataSource.query(
-        `SELECT u.id, u.display_name FROM users u
-           JOIN workspace_members w ON w.user_id = u.id AND w.workspace_id = $2
-          WHERE u.id = ANY($1::uuid[])`,
-        [mentioned, job.workspaceId],
-      );
-      rows.forEach((r) => names.set(r.id, r.display_name));
-    }
+    // Only people of this workspace get their name shown; any other id stays as written.
+    const names = mentioned.length > 0 ? await this.recipients.namesInWorkspace(mentioned, job.workspaceId) : new Map<string, string>();
     const payload: PushPayload = {
       type: 'message',
       workspaceId: job.workspaceId,
@@ -134,7 +89,7 @@ export class PushSenderService {
       try {
         const outcome = await this.deliver(subscription, text, keys);
         if (outcome === 'gone') {
-          await this.dataSource.query('DELETE FROM push_subscriptions WHERE id = $1', [subscription.id]);
+          await this.subscriptions.remove(subscription.id);
         }
       } catch (error) {
         // Released so the next run of the job tries this subscription again.

@@ -20,6 +20,13 @@ export const VOICE_TRANSCODE_JOB = 'transcode';
 export interface VoiceTranscodeJob {
   voiceId: string;
 }
+/** The `voice` queue's job options, shared by uploads and live recordings (job id = voice id). */
+export const TRANSCODE_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 2000 },
+  removeOnComplete: 1000,
+  removeOnFail: 5000,
+} as const;
 
 /**
  * `push` queue: one job per `message.created` event; the worker resolves the recipients. The job id is

@@ -1,7 +1,5 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,13 +11,12 @@ import { AppConfigService } from '../config/app-config.service';
 import { channelRoom, FanoutService, userRoom } from '../fanout/fanout.service';
 import type { MessageView } from '../messages/message.view';
 import { MessagesService } from '../messages/messages.service';
-import { QUEUES, VOICE_TRANSCODE_JOB, VoiceTranscodeJob } from '../queues/queues';
+import { recordVoiceTranscode } from '../outbox/outbox.repository';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { REDIS } from '../redis/redis.module';
 import { sniffAudio } from './audio-sniff';
 import type { VoiceChunkDto, VoiceEndDto, VoiceStartDto } from './dto/live-voice.dto';
 import type { VoiceStatus } from './voice-clip.entity';
-import { TRANSCODE_JOB_OPTIONS } from './voice.service';
 import { VoiceStorage } from './voice-storage';
 
 /**
@@ -158,7 +155,6 @@ export class LiveVoiceService implements OnModuleDestroy {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectQueue(QUEUES.voice) private readonly queue: Queue<VoiceTranscodeJob>,
     @Inject(REDIS) redis: Redis,
     private readonly access: AccessService,
     private readonly messages: MessagesService,
@@ -455,8 +451,8 @@ export class LiveVoiceService implements OnModuleDestroy {
         await this.storage.put(clip.original_key!, original);
         // Like an upload, voice.mimeType becomes the type sniffed from the bytes; ffmpeg judges the rest.
         const mimeType = sniffAudio(original)?.mimeType ?? clip.mime_type;
+        // The transcode job is recorded in the same transaction (setStatus); the outbox relay queues it.
         await this.setStatus(clip, { status: 'processing', mime_type: mimeType, size_bytes: original.length });
-        await this.queue.add(VOICE_TRANSCODE_JOB, { voiceId }, { jobId: voiceId, ...TRANSCODE_JOB_OPTIONS });
       }
       await this.close(voiceId);
       return 'done';
@@ -539,6 +535,9 @@ export class LiveVoiceService implements OnModuleDestroy {
           WHERE id = $1 AND status = 'recording' RETURNING id`,
         [clip.id, ...Object.values(change)],
       );
+      if (updated[1] > 0 && change.status === 'processing') {
+        await recordVoiceTranscode(manager, { workspaceId: clip.workspace_id, voiceId: clip.id });
+      }
       return updated[1] > 0 ? 'message.updated' : null;
     });
   }

@@ -4,6 +4,7 @@ import { MulterModule } from '@nestjs/platform-express';
 import { AuthModule } from '../auth/auth.module';
 import { AppConfigService } from '../config/app-config.service';
 import { MessagesModule } from '../messages/messages.module';
+import { OutboxModule } from '../outbox/outbox.module';
 import { QUEUES } from '../queues/queues';
 import { WsAckInterceptor } from '../realtime/ws-ack.interceptor';
 import { LiveVoiceService } from './live-voice.service';
@@ -20,6 +21,7 @@ import { LocalVoiceStorage, VoiceStorage } from './voice-storage';
   imports: [
     AuthModule,
     MessagesModule,
+    OutboxModule,
     BullModule.registerQueue({ name: QUEUES.voice }),
     MulterModule.registerAsync({
       inject: [AppConfigService],

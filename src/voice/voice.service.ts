@@ -1,7 +1,5 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { JobsOptions, Queue } from 'bullmq';
 import { createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DataSource, EntityManager } from 'typeorm';
@@ -14,7 +12,7 @@ import { RateLimitService } from '../rate-limit/rate-limit.service';
 import type { EventEnvelope, MessageView, VoiceView } from '../messages/message.view';
 import { VoiceViewProvider, VoiceViewSource } from '../messages/message-views';
 import { MessagesService } from '../messages/messages.service';
-import { QUEUES, VOICE_TRANSCODE_JOB, VoiceTranscodeJob } from '../queues/queues';
+import { OutboxService } from '../outbox/outbox.service';
 import { sniffAudio } from './audio-sniff';
 import type { VoiceStatus } from './voice-clip.entity';
 import { VoiceStorage } from './voice-storage';
@@ -49,14 +47,6 @@ export interface LiveAudioSource {
   contentType: string;
 }
 
-/** The `voice` queue's job options, shared by uploads and live recordings (job id = voice id). */
-export const TRANSCODE_JOB_OPTIONS: JobsOptions = {
-  attempts: 3,
-  backoff: { type: 'exponential', delay: 2000 },
-  removeOnComplete: 1000,
-  removeOnFail: 5000,
-};
-
 const RENDITION_TYPES = { opus: 'audio/ogg; codecs=opus', aac: 'audio/mp4' } as const;
 
 /** Recorded voice messages: upload, the `voice` object of message views, and audio access. */
@@ -69,12 +59,12 @@ export class VoiceService implements VoiceViewSource, OnEventsCommitted {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectQueue(QUEUES.voice) private readonly queue: Queue<VoiceTranscodeJob>,
     private readonly access: AccessService,
     private readonly messages: MessagesService,
     private readonly storage: VoiceStorage,
     private readonly config: AppConfigService,
     private readonly rateLimit: RateLimitService,
+    private readonly outbox: OutboxService,
   ) {}
 
   /** A deleted voice message's files are removed after its delete committed. */
@@ -132,12 +122,15 @@ export class VoiceService implements VoiceViewSource, OnEventsCommitted {
           body: '',
           kind: 'voice',
           topicId: input.topicId ?? null,
-          onCreated: (manager, row) =>
-            manager.query(
+          onCreated: async (manager, row) => {
+            await manager.query(
               `INSERT INTO voice_clips (id, message_id, workspace_id, channel_id, status, mime_type, original_key, size_bytes)
                VALUES ($1, $2, $3, $4, 'processing', $5, $6, $7)`,
               [voiceId, row.id, workspaceId, channelId, mimeType, originalKey, file.size],
-            ),
+            );
+            // The transcode job is an outbox intent of the same transaction: queued after commit, never lost.
+            await this.outbox.recordVoiceJob(manager, { workspaceId, voiceId });
+          },
         },
         workspaceId,
       )
@@ -149,9 +142,10 @@ export class VoiceService implements VoiceViewSource, OnEventsCommitted {
       // A retried upload: the first one's copy is the one that counts.
       await this.storage.remove(originalKey);
       if (message.kind !== 'voice') throw AppException.conflict('clientMsgId was already used for another message');
+      // Still processing: its job may have been lost, so the retry checks it (a live job is left alone).
+      if (message.voice?.status === 'processing') await this.outbox.requeueVoice({ workspaceId, voiceId: message.voice.id });
       return message;
     }
-    await this.queue.add(VOICE_TRANSCODE_JOB, { voiceId }, { jobId: voiceId, ...TRANSCODE_JOB_OPTIONS });
     return message;
   }
 

@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { createHmac } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { AppConfigService } from '../config/app-config.service';
-import type { EventEnvelope } from '../messages/message.view';
 import { fetch } from 'undici';
 import { pinnedDispatcher, targetProblem } from './public-target';
 import type { DeliveryAttempt, DeliveryStatus } from './webhook-delivery.entity';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 
 const ONE_HOUR_MS = 3_600_000;
 
@@ -28,7 +26,7 @@ export class DeliveryFailed extends Error {
 @Injectable()
 export class WebhookDeliveryService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly deliveries: WebhookDeliveryRepository,
     private readonly config: AppConfigService,
   ) {}
 
@@ -40,36 +38,13 @@ export class WebhookDeliveryService {
 
   /** Throws DeliveryFailed when the attempt failed, so BullMQ retries; marks `failed` on the last one. */
   async attempt(deliveryId: string, isLastAttempt: boolean): Promise<void> {
-    const rows: {
-      status: DeliveryStatus;
-      event_type: string;
-      payload: EventEnvelope;
-      url: string;
-      secret: string;
-      readable: boolean;
-    }[] = await this.dataSource.query(
-      // `readable`: the webhook's creator may still read the event's channel (a member, or a non-guest
-      // for a public channel). Checked when sending too, so a delivery queued before a removal is not sent.
-      `SELECT d.status, d.event_type, d.payload, w.url, w.secret,
-              EXISTS (
-                SELECT 1 FROM workspace_members wm JOIN channels c ON c.workspace_id = wm.workspace_id
-                 WHERE wm.workspace_id = w.workspace_id AND wm.user_id = w.created_by
-                   AND c.id = (d.payload->>'channelId')::uuid
-                   AND (EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = w.created_by)
-                        OR (c.kind = 'public' AND wm.role <> 'guest'))
-              ) AS readable
-         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1`,
-      [deliveryId],
-    );
+    const found = await this.deliveries.forSending(deliveryId);
     // Gone (webhook deleted) or already settled by an earlier run of this job: nothing to do.
-    if (rows.length === 0 || rows[0].status !== 'pending') return;
-    const { event_type: eventType, payload, url, secret, readable } = rows[0];
+    if (!found || found.status !== 'pending') return;
+    const { event_type: eventType, payload, url, secret, readable } = found;
     if (!readable) {
       const skipped: DeliveryAttempt = { at: new Date().toISOString(), statusCode: null, error: 'not visible to the webhook owner', durationMs: 0 };
-      await this.dataSource.query(
-        `UPDATE webhook_deliveries SET attempts = attempts || $2::jsonb, status = 'failed', updated_at = now() WHERE id = $1`,
-        [deliveryId, JSON.stringify([skipped])],
-      );
+      await this.deliveries.recordAttempt(deliveryId, skipped, 'failed');
       return;
     }
     // Envelope fields in contract order (jsonb does not keep key order).
@@ -115,11 +90,16 @@ export class WebhookDeliveryService {
     attempt.durationMs = Date.now() - startedAt.getTime();
     const ok = attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300;
     const status: DeliveryStatus = ok ? 'delivered' : isLastAttempt ? 'failed' : 'pending';
-    await this.dataSource.query(
-      `UPDATE webhook_deliveries SET attempts = attempts || $2::jsonb, status = $3, updated_at = now() WHERE id = $1`,
-      [deliveryId, JSON.stringify([attempt]), status],
-    );
+    await this.deliveries.recordAttempt(deliveryId, attempt, status);
     if (!ok) throw new DeliveryFailed(attempt.error ?? `HTTP ${attempt.statusCode}`);
+  }
+
+  /**
+   * A job BullMQ will not run again (attempts used up on an error that was not a failed send, or
+   * stalled too often) still ends its delivery: it never stays `pending`.
+   */
+  async giveUp(deliveryId: string, reason: string): Promise<void> {
+    await this.deliveries.failIfPending(deliveryId, { at: new Date().toISOString(), statusCode: null, error: reason.slice(0, 500), durationMs: 0 });
   }
 }
 

@@ -1,14 +1,13 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { AppConfigService } from '../config/app-config.service';
 import { AccessService } from '../access/access.service';
-import { EventsCommittedHandler, OnEventsCommitted } from '../fanout/events-committed';
 import type { EventEnvelope } from '../messages/message.view';
 import { QUEUES, WEBHOOK_BACKOFF_TYPE, WEBHOOK_DELIVERY_JOB, WebhookDeliveryJob } from '../queues/queues';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { WebhookRepository } from './webhook.repository';
 
 interface WebhookTarget {
   id: string;
@@ -16,8 +15,6 @@ interface WebhookTarget {
   /** A webhook sees what its creator may read, never more (DMs and private channels of others stay out). */
   createdBy: string;
 }
-
-const CACHE_TTL_MS = 10_000;
 
 /** A stable id per (webhook, event): enqueueing the same event twice hits the same row and job. */
 export function deliveryId(webhookId: string, event: EventEnvelope): string {
@@ -28,37 +25,30 @@ export function deliveryId(webhookId: string, event: EventEnvelope): string {
 
 /**
  * Turns committed channel events into webhook deliveries: a row per (event, matching webhook) and a
- * BullMQ job with the same id. Runs in the API and in the worker (voice status events come from there).
- * Every committed channel event reaches it through the EventsCommittedBus. A crash between commit
- * and enqueue loses those deliveries (no outbox yet).
+ * BullMQ job with the same id. Called by the outbox relay (API and worker), which retries a failed
+ * call, so a call may repeat: the rows collapse on their id and the jobs on theirs.
  */
 @Injectable()
-@EventsCommittedHandler()
-export class WebhookDispatcher implements OnEventsCommitted {
+export class WebhookDispatcher {
   private readonly logger = new Logger(WebhookDispatcher.name);
-  /** Per-workspace webhooks, kept briefly so the hot path does not query Postgres per event. */
-  private readonly cache = new Map<string, { loadedAt: number; targets: Promise<WebhookTarget[]> }>();
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly webhooks: WebhookRepository,
+    private readonly deliveries: WebhookDeliveryRepository,
     @InjectQueue(QUEUES.webhooks) private readonly queue: Queue<WebhookDeliveryJob>,
     private readonly config: AppConfigService,
     private readonly access: AccessService,
   ) {}
 
-  onEventsCommitted(events: readonly EventEnvelope[]): void {
-    this.dispatch(events).catch((error: unknown) => this.logger.error({ err: error }, 'Webhook enqueue failed'));
-  }
-
-  /** Drops this node's cached webhooks of a workspace (after a change made here). */
-  forget(workspaceId: string): void {
-    this.cache.delete(workspaceId);
-  }
-
-  async dispatch(events: readonly EventEnvelope[]): Promise<void> {
+  /** Throws when a row or a job could not be written: the relay calls again later. */
+  async dispatch(events: EventEnvelope[]): Promise<void> {
     const rows: { id: string; webhookId: string; event: EventEnvelope }[] = [];
-    for (const workspaceId of new Set(events.map((e) => e.workspaceId))) {
-      const targets = await this.targets(workspaceId);
+    const workspaceIds = [...new Set(events.map((e) => e.workspaceId))];
+    // Read per relay batch, not cached: the relay may run in another process than the one where a
+    // webhook was just created, and an event committed after the creation must reach it.
+    const targetsOf = await this.targets(workspaceIds);
+    for (const workspaceId of workspaceIds) {
+      const targets = targetsOf.get(workspaceId) ?? [];
       if (targets.length === 0) continue;
       for (const event of events) {
         if (event.workspaceId !== workspaceId) continue;
@@ -71,52 +61,63 @@ export class WebhookDispatcher implements OnEventsCommitted {
       }
     }
     if (rows.length === 0) return;
-    // clock_timestamp() rises row by row, so a batch lists newest first in event order too.
-    const inserted: { id: string }[] = await this.dataSource.query(
-      `INSERT INTO webhook_deliveries (id, webhook_id, workspace_id, event_type, payload, created_at, updated_at)
-       SELECT u.id, u.webhook_id, u.workspace_id, u.event_type, u.payload, clock_timestamp(), clock_timestamp()
-         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::jsonb[])
-           AS u(id, webhook_id, workspace_id, event_type, payload)
-       ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [
-        rows.map((r) => r.id),
-        rows.map((r) => r.webhookId),
-        rows.map((r) => r.event.workspaceId),
-        rows.map((r) => r.event.type),
-        rows.map((r) => JSON.stringify(r.event)),
-      ],
-    );
-    const fresh = new Set(inserted.map((r) => r.id));
+    await this.deliveries.insertMissing(rows);
+    // Every row is enqueued, not only the new ones: a repeat call after a failed enqueue must queue
+    // the rows the first call inserted. An existing job id is a no-op; a settled delivery's job ends at once.
+    await this.enqueue(rows.map((r) => r.id));
+  }
+
+  async enqueue(ids: string[]): Promise<void> {
     const backoffBase = this.config.get('WEBHOOK_BACKOFF_BASE_MS');
     await this.queue.addBulk(
-      rows
-        .filter((r) => fresh.has(r.id))
-        .map((r) => ({
-          name: WEBHOOK_DELIVERY_JOB,
-          data: { deliveryId: r.id },
-          opts: {
-            jobId: r.id,
-            attempts: this.config.get('WEBHOOK_MAX_ATTEMPTS'),
-            backoff: { type: WEBHOOK_BACKOFF_TYPE, delay: backoffBase },
-            // The delivery log lives in Postgres; Redis keeps only a short tail for inspection.
-            removeOnComplete: { age: 3600, count: 1000 },
-            removeOnFail: { age: 7 * 86400, count: 5000 },
-          },
-        })),
+      ids.map((id) => ({
+        name: WEBHOOK_DELIVERY_JOB,
+        data: { deliveryId: id },
+        opts: {
+          jobId: id,
+          attempts: this.config.get('WEBHOOK_MAX_ATTEMPTS'),
+          backoff: { type: WEBHOOK_BACKOFF_TYPE, delay: backoffBase },
+          // The delivery log lives in Postgres; Redis keeps only a short tail for inspection.
+          removeOnComplete: { age: 3600, count: 1000 },
+          removeOnFail: { age: 7 * 86400, count: 5000 },
+        },
+      })),
     );
   }
 
-  private targets(workspaceId: string): Promise<WebhookTarget[]> {
-    const cached = this.cache.get(workspaceId);
-    if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached.targets;
-    const targets = this.dataSource
-      .query('SELECT id, events, created_by FROM webhooks WHERE workspace_id = $1', [workspaceId])
-      .then((list: { id: string; events: string[]; created_by: string }[]) =>
-        list.map((w) => ({ id: w.id, events: new Set(w.events), createdBy: w.created_by })),
-      );
-    // A failed load is not cached: the next event tries again.
-    targets.catch(() => this.cache.delete(workspaceId));
-    this.cache.set(workspaceId, { loadedAt: Date.now(), targets });
-    return targets;
+  /**
+   * Pending deliveries untouched for `olderThanMs` whose job is gone get it back; those whose job
+   * failed for good are marked failed. A waiting, delayed or active job is left to run.
+   */
+  async sweep(olderThanMs: number, limit = 500): Promise<{ requeued: number; failed: number }> {
+    const stale = await this.deliveries.stalePending(olderThanMs, limit);
+    const missing: string[] = [];
+    let failed = 0;
+    for (const id of stale) {
+      const job = await this.queue.getJob(id);
+      const state = job ? await job.getState() : 'unknown';
+      if (state === 'unknown' || state === 'completed') missing.push(id);
+      else if (state === 'failed') {
+        await this.deliveries.failIfPending(id, { at: new Date().toISOString(), statusCode: null, error: job?.failedReason?.slice(0, 500) ?? 'job failed', durationMs: 0 });
+        failed++;
+      }
+    }
+    if (missing.length > 0) {
+      // A completed job of a pending delivery ended without settling it: remove it so the id is free again.
+      for (const id of missing) await (await this.queue.getJob(id))?.remove();
+      await this.enqueue(missing);
+      this.logger.warn(`Re-queued ${missing.length} webhook deliveries whose job was lost`);
+    }
+    return { requeued: missing.length, failed };
+  }
+
+  private async targets(workspaceIds: string[]): Promise<Map<string, WebhookTarget[]>> {
+    const byWorkspace = new Map<string, WebhookTarget[]>();
+    for (const w of await this.webhooks.forWorkspaces(workspaceIds)) {
+      const list = byWorkspace.get(w.workspace_id) ?? [];
+      list.push({ id: w.id, events: new Set(w.events), createdBy: w.created_by });
+      byWorkspace.set(w.workspace_id, list);
+    }
+    return byWorkspace;
   }
 }

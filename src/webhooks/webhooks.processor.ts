@@ -1,4 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { QUEUES, WebhookDeliveryJob } from '../queues/queues';
 import { WebhookDeliveryService, webhookBackoff } from './webhook-delivery.service';
@@ -16,6 +17,8 @@ import { WebhookDeliveryService, webhookBackoff } from './webhook-delivery.servi
   },
 })
 export class WebhooksProcessor extends WorkerHost {
+  private readonly logger = new Logger(WebhooksProcessor.name);
+
   constructor(private readonly deliveries: WebhookDeliveryService) {
     super();
   }
@@ -23,5 +26,19 @@ export class WebhooksProcessor extends WorkerHost {
   async process(job: Job<WebhookDeliveryJob>): Promise<void> {
     const isLastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     await this.deliveries.attempt(job.data.deliveryId, isLastAttempt);
+  }
+
+  /**
+   * A job BullMQ will not run again must still settle its delivery (a failed send on the last attempt
+   * already did): an error that was not a send (Postgres down), or a job stalled too often.
+   */
+  @OnWorkerEvent('failed')
+  async onFailed(job: Job<WebhookDeliveryJob> | undefined, error: Error): Promise<void> {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled/i.test(error?.message ?? '');
+    if (!final) return;
+    await this.deliveries
+      .giveUp(job.data.deliveryId, `delivery gave up: ${error?.message ?? 'unknown error'}`)
+      .catch((giveUpError: unknown) => this.logger.error({ err: giveUpError }, 'Could not mark a delivery failed'));
   }
 }
