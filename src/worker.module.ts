@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { INFRASTRUCTURE_MODULES } from './infrastructure.modules';
 import { AppConfigService } from './config/app-config.service';
 import { MessagesModule } from './messages/messages.module';
+import { WorkerMetricsModule } from './metrics/worker-metrics.module';
 import { NotificationsWorkerModule } from './notifications/notifications-worker.module';
 import { QUEUES } from './queues/queues';
 import { VoiceWorkerModule } from './voice/voice-worker.module';
@@ -25,6 +26,7 @@ import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
     WebhooksWorkerModule,
     VoiceWorkerModule,
     NotificationsWorkerModule,
+    WorkerMetricsModule,
   ],
 })
 export class WorkerModule {}

@@ -4,6 +4,7 @@ import { Emitter } from '@socket.io/redis-emitter';
 import type Redis from 'ioredis';
 import type { Namespace } from 'socket.io';
 import type { EventEnvelope } from '../messages/message.view';
+import { MetricsService } from '../metrics/metrics.service';
 import { REDIS } from '../redis/redis.module';
 
 /** The Socket.IO adapter's and emitter's channel prefix, under REDIS_PREFIX (they must agree). */
@@ -30,6 +31,7 @@ export class FanoutService {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: AppConfigService,
+    private readonly metrics: MetricsService,
   ) {}
 
   attach(namespace: Namespace): void {
@@ -64,6 +66,7 @@ export class FanoutService {
   }
 
   emit(room: string | string[], event: string, payload: unknown, options: { except?: string } = {}): void {
+    this.metrics.emitted(event);
     if (this.namespace) {
       let target = this.namespace.to(room);
       if (options.except) target = target.except(options.except);
