@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHmac } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppConfigService } from '../config/app-config.service';
+import { MetricsService } from '../metrics/metrics.service';
 import type { EventEnvelope } from '../messages/message.view';
 import { fetch } from 'undici';
 import { pinnedDispatcher, targetProblem } from './public-target';
@@ -30,6 +31,7 @@ export class WebhookDeliveryService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfigService,
+    private readonly metrics: MetricsService,
   ) {}
 
   private pinned: ReturnType<typeof pinnedDispatcher> | undefined;
@@ -70,6 +72,7 @@ export class WebhookDeliveryService {
         `UPDATE webhook_deliveries SET attempts = attempts || $2::jsonb, status = 'failed', updated_at = now() WHERE id = $1`,
         [deliveryId, JSON.stringify([skipped])],
       );
+      this.metrics.webhookOutcome('skipped');
       return;
     }
     // Envelope fields in contract order (jsonb does not keep key order).
@@ -119,6 +122,7 @@ export class WebhookDeliveryService {
       `UPDATE webhook_deliveries SET attempts = attempts || $2::jsonb, status = $3, updated_at = now() WHERE id = $1`,
       [deliveryId, JSON.stringify([attempt]), status],
     );
+    this.metrics.webhookOutcome(ok ? 'delivered' : isLastAttempt ? 'failed' : 'retry');
     if (!ok) throw new DeliveryFailed(attempt.error ?? `HTTP ${attempt.statusCode}`);
   }
 }
