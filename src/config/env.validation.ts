@@ -214,6 +214,14 @@ export class EnvironmentVariables {
   PUSH_TTL_SECONDS = 86400;
 
   /** The worker's HTTP port for /metrics and /health/*; 0 picks a free one. Listens on HOST. */
+  /** ffmpeg the worker runs; unset: /usr/bin/ffmpeg if present, else the bundled npm build (src/voice/ffmpeg-binary.ts). */
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  FFMPEG_PATH?: string;
+
+  /** BullMQ lock of a voice job (read by src/voice/transcode.processor.ts at load). */
+  @Transform(toInt) @IsInt() @Min(1000)
+  VOICE_JOB_LOCK_MS = 30_000;
+
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   WORKER_PORT = 3001;
 
