@@ -6,9 +6,6 @@ import type { EnvironmentVariables } from '../config/env.validation';
 import { MetricsService } from '../metrics/metrics.service';
 import { DrainService } from './drain.service';
 
-/** The server-to-client event that asks a socket to finish its requests and reconnect elsewhere (PROTOCOL.md Decisions). */
-export const SHUTDOWN_EVENT = 'server:shutdown';
-
 /** Time kept back from the deadline for closing Postgres, Redis and the listeners. */
 const CLOSE_MARGIN_MS = 1500;
 
@@ -54,7 +51,8 @@ export function installGracefulShutdown(
     const sockets = rt ? rt.sockets.size : 0;
     logger.log(`${signal}: draining ${sockets} socket(s), at most ${env.SHUTDOWN_TIMEOUT_MS} ms`, 'Shutdown');
     if (rt && sockets > 0) {
-      rt.local.emit(SHUTDOWN_EVENT, { reason: 'shutdown' });
+      // Asks each socket to finish its requests and reconnect elsewhere (PROTOCOL.md Decisions, wave 3).
+      rt.local.emit('server:shutdown', { reason: 'shutdown' });
       // Clients that know the event leave on their own once their requests are acked.
       const graceUntil = Math.min(deadline, started + Math.min(5000, env.SHUTDOWN_TIMEOUT_MS / 3));
       while (rt.sockets.size > 0 && Date.now() < graceUntil) await sleep(50);
