@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Server as NetServer, type Socket as NetSocket } from 'node:net';
+import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { Api } from './support/api';
-import { TEST_DATABASE_URL } from './support/env';
+import { TEST_DATABASE_URL, TEST_REDIS_PREFIX, TEST_REDIS_URL } from './support/env';
 import { addMember, createWorkspace, rawSocket, sdkClient, sleep, TestWorkspace, waitFor } from './support/fixtures';
 import { startServer, TestServer } from './support/server';
 
@@ -146,7 +147,7 @@ describe('graceful shutdown', () => {
     proxy.close();
   });
 
-  it('the worker serves /metrics and health on WORKER_PORT and exits 0 on SIGTERM', async () => {
+  it('the worker serves /metrics and health on WORKER_PORT, logs and measures each job, and exits 0 on SIGTERM', async () => {
     // At info, the worker's start line names the port it picked.
     const worker = await startServer({ WORKER_PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) }, 'worker.js');
     const port = await new Promise<number>((resolve) => {
@@ -168,6 +169,20 @@ describe('graceful shutdown', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     for (const queue of ['voice', 'push', 'webhooks']) expect(metrics).toContain(`pigeon_queue_jobs{queue="${queue}",state="waiting"}`);
     expect(metrics).toContain('pigeon_nodejs_eventloop_lag_seconds');
+
+    // A push job for a message that does not exist: the processor finds nothing to send and completes.
+    const queue = new Queue('push', { connection: { url: TEST_REDIS_URL }, prefix: `${TEST_REDIS_PREFIX}:bull` });
+    const jobId = `${randomUUID()}.1`;
+    await queue.add('message', { workspaceId: randomUUID(), channelId: randomUUID(), seq: 1, messageId: randomUUID() }, { jobId });
+    await waitFor(() => worker.output().includes(`job completed push/${jobId}`), 15_000, 'the job end line');
+    await queue.close();
+    const line = worker.output().split('\n').find((l) => l.includes(`job completed push/${jobId}`))!;
+    expect(JSON.parse(line)).toMatchObject({ queue: 'push', jobId, job: 'message', outcome: 'completed', durationMs: expect.any(Number) });
+    // Never the job's data.
+    expect(line).not.toContain('messageId');
+    expect(worker.output()).toContain(`job started push/${jobId}`);
+    const after = await (await fetch(`${base}/metrics`)).text();
+    expect(after).toMatch(/pigeon_job_duration_seconds_count\{queue="push",outcome="completed"\} [1-9]/);
     const started = Date.now();
     const exited = new Promise<number | null>((resolve) => worker.process.once('exit', (code) => resolve(code)));
     worker.process.kill('SIGTERM');
