@@ -24,7 +24,9 @@ async function bootstrap(): Promise<void> {
   for (const warning of takeConfigWarnings()) logger.debug(warning, 'Config');
   await app.init();
   const http = app.get(WorkerHttpServer);
-  const port = await http.listen(env.WORKER_PORT, env.HOST);
+  const port = await http.listen(env.WORKER_PORT, env.HOST).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`WORKER_PORT=${env.WORKER_PORT} on ${env.HOST}: ${error.code ?? error.message} (set WORKER_PORT to a free port, or 0 for any)`);
+  });
 
   // SIGTERM/SIGINT: stop taking jobs, let the running ones finish; at the deadline hand the rest
   // back to their queues (another worker starts them at once) and exit.
