@@ -1,6 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer, connect, type Server as NetServer, type Socket as NetSocket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import { Api } from './support/api';
 import { TEST_DATABASE_URL, TEST_REDIS_PREFIX, TEST_REDIS_URL } from './support/env';
@@ -8,6 +14,7 @@ import { addMember, createWorkspace, rawSocket, sdkClient, sleep, TestWorkspace,
 import { startServer, TestServer } from './support/server';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
+const FFMPEG: string = createRequire(join(process.cwd(), 'package.json'))('@ffmpeg-installer/ffmpeg').path;
 const FAST = { SEND_RATE_BURST: '100000', SEND_RATE_PER_SECOND: '100000', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) };
 
 /** Loopback TCP proxy to the first of `ports()` that accepts, as a load balancer in front of the nodes. */
@@ -146,6 +153,60 @@ describe('graceful shutdown', () => {
     clients.forEach((c) => c.disconnect());
     proxy.close();
   });
+
+  it('SIGTERM of the worker mid-transcode: at the deadline the job goes back to its queue (not left to its lock) and the next worker finishes it', async () => {
+    const storageDir = mkdtempSync(join(tmpdir(), 'pigeon-shutdown-voice-'));
+    // A 60 s lock: recovery through lock expiry would come far later than the hand-back.
+    const env = { VOICE_STORAGE_DIR: storageDir, VOICE_JOB_LOCK_MS: '60000', SHUTDOWN_TIMEOUT_MS: '3000' };
+    const path = join(storageDir, 'long.ogg');
+    // Four minutes of tone: the transcode outlasts the 3 s deadline. Made before any request: a
+    // synchronous ffmpeg run longer than the server's keep-alive timeout would leave fetch a dead socket.
+    execFileSync(FFMPEG, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=300:duration=240', '-ac', '1', '-c:a', 'libopus', '-b:a', '24k', path]);
+    const server = await startServer(env);
+    let worker = await startServer(env, 'worker.js');
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const voiceTeam = await createWorkspace(new Api(server.url));
+      const form = new FormData();
+      form.append('clientMsgId', randomUUID());
+      form.append('file', new Blob([readFileSync(path)], { type: 'audio/ogg' }), 'voice.ogg');
+      const response = await fetch(`${server.url}/api/workspaces/${voiceTeam.id}/channels/${voiceTeam.generalId}/voice`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${voiceTeam.owner.accessToken}` },
+        body: form,
+      }).catch((error: unknown) => {
+        throw new Error(`upload failed: ${String(error)}\n${server.output().slice(-3000)}`);
+      });
+      expect(response.status).toBe(202);
+      const voiceId = ((await response.json()) as { voice: { id: string } }).voice.id;
+      const active = () => redis.lrange(`${TEST_REDIS_PREFIX}:bull:voice:active`, 0, -1);
+      const deadline = Date.now() + 30_000;
+      while (!(await active()).includes(voiceId)) {
+        if (Date.now() > deadline) throw new Error('the transcode job did not start');
+        await sleep(50);
+      }
+      const exited = new Promise<number | null>((resolve) => worker.process.once('exit', (code) => resolve(code)));
+      worker.process.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(await active()).not.toContain(voiceId);
+      expect(await redis.lrange(`${TEST_REDIS_PREFIX}:bull:voice:wait`, 0, -1)).toContain(voiceId);
+      worker = await startServer(env, 'worker.js');
+      const db2 = new Client({ connectionString: TEST_DATABASE_URL });
+      await db2.connect();
+      try {
+        const status = async () => (await db2.query('SELECT status FROM voice_clips WHERE id = $1', [voiceId])).rows[0].status as string;
+        const readyBy = Date.now() + 120_000;
+        while ((await status()) === 'processing' && Date.now() < readyBy) await sleep(250);
+        expect(await status()).toBe('ready');
+      } finally {
+        await db2.end();
+      }
+    } finally {
+      redis.disconnect();
+      await Promise.all([server.stop(), worker.stop()]);
+      rmSync(storageDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('the worker serves /metrics and health on WORKER_PORT, logs and measures each job, and exits 0 on SIGTERM', async () => {
     // At info, the worker's start line names the port it picked.
