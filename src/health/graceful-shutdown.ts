@@ -9,11 +9,25 @@ import { DrainService } from './drain.service';
 /** Time kept back from the deadline for closing Postgres, Redis and the listeners. */
 const CLOSE_MARGIN_MS = 1500;
 
+/** The notices go out over this long, so the other nodes get a ramp of reconnects rather than one burst. */
+const SPREAD_MS = 1000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([promise.finally(() => clearTimeout(timer)), new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), Math.max(0, ms))))]);
+}
+
+/** Asks each local socket to finish its requests and reconnect elsewhere (PROTOCOL.md Decisions, wave 3), in slices over `spreadMs`. */
+async function notifyShutdown(rt: Namespace, spreadMs: number): Promise<void> {
+  const sockets = [...rt.sockets.values()];
+  const slices = Math.max(1, Math.min(10, sockets.length));
+  const perSlice = Math.ceil(sockets.length / slices);
+  for (let i = 0; i < slices; i++) {
+    for (const socket of sockets.slice(i * perSlice, (i + 1) * perSlice)) if (socket.connected) socket.emit('server:shutdown', { reason: 'shutdown' });
+    if (i < slices - 1) await sleep(spreadMs / slices);
+  }
 }
 
 /**
@@ -51,10 +65,10 @@ export function installGracefulShutdown(
     const sockets = rt ? rt.sockets.size : 0;
     logger.log(`${signal}: draining ${sockets} socket(s), at most ${env.SHUTDOWN_TIMEOUT_MS} ms`, 'Shutdown');
     if (rt && sockets > 0) {
-      // Asks each socket to finish its requests and reconnect elsewhere (PROTOCOL.md Decisions, wave 3).
-      rt.local.emit('server:shutdown', { reason: 'shutdown' });
+      const graceMs = Math.min(5000, env.SHUTDOWN_TIMEOUT_MS / 3);
+      await notifyShutdown(rt, Math.min(SPREAD_MS, graceMs / 2));
       // Clients that know the event leave on their own once their requests are acked.
-      const graceUntil = Math.min(deadline, started + Math.min(5000, env.SHUTDOWN_TIMEOUT_MS / 3));
+      const graceUntil = Math.min(deadline, started + graceMs);
       while (rt.sockets.size > 0 && Date.now() < graceUntil) await sleep(50);
       const left = [...rt.sockets.values()];
       await Promise.all(
