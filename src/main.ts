@@ -6,11 +6,14 @@ import { json, type Express, type Request, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
+import { AppLogger } from './common/logging';
 import { rejectUnsafeJson, securityHeaders } from './common/security';
 import { preflight } from './common/preflight';
 import { createValidationPipe } from './common/validation';
-import { validateEnv } from './config/env.validation';
+import { takeConfigWarnings, validateEnv } from './config/env.validation';
 import { migrate } from './database/migrate';
+import { DrainService } from './health/drain.service';
+import { installGracefulShutdown } from './health/graceful-shutdown';
 import { ASYNCAPI_MODELS, buildAsyncApiDocument } from './realtime/asyncapi';
 import { RedisIoAdapter } from './realtime/redis-io.adapter';
 import { serveWeb } from './web/serve-web';
@@ -22,7 +25,10 @@ async function bootstrap(): Promise<void> {
   if (env.RUN_MIGRATIONS) await migrate(env.DATABASE_URL);
 
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true, bodyParser: false });
-  app.useLogger(app.get(Logger));
+  const logger = new AppLogger(app.get(Logger));
+  app.useLogger(logger);
+  for (const warning of takeConfigWarnings()) logger.warn(warning, 'Config');
+  app.use(app.get(DrainService).httpMiddleware);
   // Without a configured proxy, X-Forwarded-For is ignored: rate limits key on the real peer address.
   if (env.TRUST_PROXY) app.set('trust proxy', /^\d+$/.test(env.TRUST_PROXY) ? Number(env.TRUST_PROXY) : env.TRUST_PROXY);
   app.use(securityHeaders());
@@ -33,11 +39,11 @@ async function bootstrap(): Promise<void> {
   app.useGlobalFilters(new HttpExceptionFilter());
   const origins = env.CORS_ORIGINS.trim() === '*' ? true : env.CORS_ORIGINS.split(',').map((o) => o.trim());
   app.enableCors({ origin: origins, credentials: true });
-  app.enableShutdownHooks();
-
   const ioAdapter = new RedisIoAdapter(app, env);
   await ioAdapter.connectToRedis();
   app.useWebSocketAdapter(ioAdapter);
+  // Not Nest's shutdown hooks, which close at once: drain first (src/health/graceful-shutdown.ts).
+  installGracefulShutdown(app, () => ioAdapter.namespaces.get('/rt'), env, logger);
 
   if (env.SWAGGER_ENABLED) setUpSwagger(app);
   const web = serveWeb(app);
@@ -45,7 +51,7 @@ async function bootstrap(): Promise<void> {
   await app.listen(env.PORT, env.HOST);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
-  app.get(Logger).log(`Pigeon listening on port ${port}: ${web ? `web app http://localhost:${port}/, ` : ''}API docs http://localhost:${port}/docs`, 'Bootstrap');
+  logger.log(`Pigeon listening on port ${port}: ${web ? `web app http://localhost:${port}/, ` : ''}API docs http://localhost:${port}/docs`, 'Bootstrap');
   // Test harnesses started with PORT=0 read the chosen port from this line.
   if (process.send) process.send({ type: 'listening', port });
 }

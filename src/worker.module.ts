@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { INFRASTRUCTURE_MODULES } from './infrastructure.modules';
 import { AppConfigService } from './config/app-config.service';
 import { MessagesModule } from './messages/messages.module';
+import { WorkerMetricsModule } from './metrics/worker-metrics.module';
 import { NotificationsWorkerModule } from './notifications/notifications-worker.module';
 import { OutboxModule } from './outbox/outbox.module';
 import { QUEUES } from './queues/queues';
@@ -27,6 +28,7 @@ import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
     VoiceWorkerModule,
     NotificationsWorkerModule,
     OutboxModule,
+    WorkerMetricsModule,
   ],
 })
 export class WorkerModule {}

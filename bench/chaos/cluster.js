@@ -43,6 +43,7 @@ async function startCluster({ nodes = 3, worker = false, env = {} } = {}) {
     REDIS_URL: redis.url,
     JWT_SECRET: lib.JWT_SECRET,
     RUN_MIGRATIONS: 'false',
+    WORKER_PORT: '0',
     SEND_RATE_BURST: '1000000',
     SEND_RATE_PER_SECOND: '1000000',
     // Chaos clients sign up, reconnect and resync from one address: the per-user caps are not under test.

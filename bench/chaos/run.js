@@ -64,14 +64,14 @@ async function recovery(fleet, since, timeoutMs = 60_000) {
   return null;
 }
 
-async function setup(name, { nodes = 3, worker = false, users, groupSize }) {
+async function setup(name, { nodes = 3, worker = false, users, groupSize, env }) {
   const sdk = loadSdk();
-  const cluster = await startCluster({ nodes, worker });
+  const cluster = await startCluster({ nodes, worker, env });
   const pop = await populate(cluster.apis.map((n) => n.url), { users, groupSize });
   return { sdk, cluster, pop };
 }
 
-async function finish(name, cluster, fleet, pop, extra, pass) {
+async function finish(name, cluster, fleet, pop, extra, pass, options = {}) {
   fleet.stop();
   log('load stopped; draining outstanding sends (up to 60 s)');
   await fleet.drain(60_000);
@@ -82,17 +82,18 @@ async function finish(name, cluster, fleet, pop, extra, pass) {
   report.scenarioChecks = scenarioChecks;
   report.pass = report.universalPass && Object.values(scenarioChecks).every(Boolean);
   fleet.close();
-  return record(name, cluster, report);
+  return record(name, cluster, report, options);
 }
 
 /** Prints the figures, writes them to results/, and keeps the log of every node that logged errors. */
-function record(name, cluster, report) {
+function record(name, cluster, report, { keepLogs = true } = {}) {
   print(name, report);
   fs.mkdirSync(RESULTS, { recursive: true });
   const file = path.join(RESULTS, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, JSON.stringify({ scenario: name, args, at: new Date().toISOString(), report }, null, 2));
   log(`figures written to ${path.relative(lib.ROOT, file)}`);
   // Keep the last lines of each node's log with the result (server errors are evidence).
+  if (!keepLogs) return report;
   for (const n of [...cluster.apis, ...(cluster.worker ? [cluster.worker] : [])]) {
     const errors = n.output.split('\n').filter((l) => /"level":(50|60)|error/i.test(l) && !/VapidKeysService/.test(l));
     if (errors.length) {
@@ -137,6 +138,9 @@ async function probeSend(fleet, state) {
 // ---------------------------------------------------------------------------------------------
 
 const scenarios = {
+  /** SIGTERM each of three API nodes in turn under load, restart it, wait for ready (bench/chaos/rolling-deploy.js). */
+  'rolling-deploy': () => require('./rolling-deploy').rollingDeploy({ num, setup, finish, resumeAfter, firstOkAfter }),
+
   /** kill -9 one of three API nodes every 20 s and restart it on the same port. */
   async 'node-kill'() {
     const clients = num('clients', 200);

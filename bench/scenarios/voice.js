@@ -119,7 +119,7 @@ function startWorker(env, track) {
   let output = '';
   const { ROOT } = require('../lib/procs');
   const child = track(
-    fork(path.join(ROOT, 'dist', 'worker.js'), [], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }),
+    fork(path.join(ROOT, 'dist', 'worker.js'), [], { cwd: ROOT, env: { ...process.env, WORKER_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }),
     'worker',
   );
   const keep = (c) => {

@@ -345,6 +345,42 @@ describe('PigeonClient against a fake /rt server', () => {
     expect(seqs()).toEqual([3, 4]);
   });
 
+  it('on server:shutdown finishes the request in flight, sends nothing new on that socket, reconnects at once', async () => {
+    const socketsSeen: string[] = [];
+    let release: (() => void) | undefined;
+    server.handlers.set('message:send', (payload, socket) => {
+      socketsSeen.push(socket.id);
+      if (socketsSeen.length > 1) return undefined;
+      // The first send is held: the shutdown notice arrives while it is in flight.
+      return new Promise((resolve) => {
+        release = () => resolve(server.storeMessage(payload as { channelId: string; clientMsgId: string; body: string }));
+        socket.emit('server:shutdown', { reason: 'shutdown' });
+      });
+    });
+    // A reconnect left to the backoff would come after 5 s at the earliest, past the second send's deadline.
+    const { client } = makeClient({ backoff: { initialDelayMs: 10_000, maxDelayMs: 10_000 } });
+    const disconnects: string[] = [];
+    const errors: Error[] = [];
+    client.on('disconnect', (reason) => disconnects.push(reason));
+    client.on('error', (error) => errors.push(error));
+    await client.connect();
+    const first = client.send({ channelId: 'c1', body: 'in flight', clientMsgId: 'sd-1' });
+    await waitFor(() => release !== undefined);
+    await waitFor(() => !client.isReady);
+    // Issued after the notice: it waits for the next ready instead of going out on the old socket.
+    const second = client.send({ channelId: 'c1', body: 'after', clientMsgId: 'sd-2' }, { deadlineMs: 3000 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.count('message:send')).toBe(1);
+    release!();
+    expect((await first).clientMsgId).toBe('sd-1');
+    expect((await second).clientMsgId).toBe('sd-2');
+    expect(socketsSeen).toHaveLength(2);
+    expect(socketsSeen[1]).not.toBe(socketsSeen[0]);
+    // Reconnected at once (not after the backoff); no error along the way.
+    expect(disconnects).toEqual(['io client disconnect']);
+    expect(errors).toEqual([]);
+  });
+
   it('rejects pending sends with CLIENT_CLOSED on disconnect()', async () => {
     server.handlers.set('message:send', () => ({ ok: false, error: { code: 'INTERNAL', message: 'boom' } }));
     const { client } = makeClient({ backoff: { initialDelayMs: 1000, maxDelayMs: 1000 } });

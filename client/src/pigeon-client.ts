@@ -141,6 +141,9 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
   private connectPromise?: Promise<ReadyPayload>;
   private readyTimer?: ReturnType<typeof setTimeout>;
   private serverDisconnects = 0;
+  /** Requests awaiting their ack, and who waits for that to reach 0 (a `server:shutdown`). */
+  private inFlight = 0;
+  private readonly socketIdleWaiters = new Set<() => void>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly readyWaiters = new Set<Waiter>();
   private readonly closeListeners = new Set<(error: Error) => void>();
@@ -309,12 +312,15 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
       throw this.closedReason ?? new PigeonError('CLIENT_CLOSED', 'client is not connected; call connect() first');
     }
     let ack: unknown;
+    this.inFlight++;
     try {
       ack = await socket.timeout(options.timeoutMs ?? this.requestTimeoutMs).emitWithAck(event, payload);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (message === DISCONNECTED_MESSAGE) throw new PigeonError('DISCONNECTED', `${event}: socket disconnected before the ack`);
       throw new PigeonError('TIMEOUT', `${event}: no ack within ${options.timeoutMs ?? this.requestTimeoutMs} ms`);
+    } finally {
+      if (--this.inFlight === 0) for (const waiter of [...this.socketIdleWaiters]) waiter();
     }
     return unwrapAck(event, ack);
   }
@@ -429,6 +435,7 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
     socket.on('voice:chunk', (event: VoiceChunkEvent) => this.emit('voice:chunk', event));
     socket.on('voice:listened', (event: VoiceListenedEvent) => this.emit('voice:listened', event));
     socket.on('auth:expiring', (event: AuthExpiringEvent) => void this.handleAuthExpiring(event));
+    socket.on('server:shutdown', () => this.handleServerShutdown(socket));
     this.currentSocket = socket;
     return socket;
   }
@@ -472,6 +479,26 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
     this.emit('disconnect', reason);
     // The server closed the socket (e.g. at token expiry); Socket.IO leaves that to us.
     if (!socket.active && (this.options.reconnectOnServerDisconnect ?? true)) this.scheduleReconnect(socket);
+  }
+
+  /**
+   * The node is shutting down (a deploy): new requests wait for the next `ready`, the ones already
+   * sent get their acks, then the socket reconnects at once, which lands on another node.
+   */
+  private handleServerShutdown(socket: Socket): void {
+    if (this.state !== 'ready' || this.currentSocket !== socket) return;
+    this.state = 'reconnecting';
+    const reconnect = () => {
+      clearTimeout(fallback);
+      this.socketIdleWaiters.delete(reconnect);
+      if (this.currentSocket !== socket || this.state === 'closed' || !socket.connected) return;
+      socket.disconnect();
+      socket.connect();
+    };
+    // The server closes a socket that is still busy near its deadline anyway; this is the client's own bound.
+    const fallback = setTimeout(reconnect, 5000);
+    if (this.inFlight === 0) reconnect();
+    else this.socketIdleWaiters.add(reconnect);
   }
 
   private scheduleReconnect(socket: Socket): void {

@@ -2,6 +2,9 @@ import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 let warnedDevSecret = false;
+/** Warnings found while validating, for the process to log once through its logger (not process.emitWarning). */
+const configWarnings: string[] = [];
+export const takeConfigWarnings = (): string[] => configWarnings.splice(0);
 const DEV_JWT_SECRET = 'pigeon-dev-secret-change-me-0123456789abcdef';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -266,6 +269,21 @@ export class EnvironmentVariables {
   /** A pending delivery or processing voice untouched this long has its BullMQ job checked (re-queued if lost). */
   @Transform(toInt) @IsInt() @Min(100)
   OUTBOX_STUCK_AFTER_MS = 120_000;
+
+  /** ffmpeg the worker runs; unset: /usr/bin/ffmpeg if present, else the bundled npm build (src/voice/ffmpeg-binary.ts). */
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  FFMPEG_PATH?: string;
+
+  /** The worker's HTTP port for /metrics and /health/*; 0 picks a free one. Listens on HOST. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  WORKER_PORT = 3001;
+
+  /**
+   * On SIGTERM/SIGINT a process drains (sockets told to reconnect elsewhere, writes and jobs in flight
+   * finished) and exits within this; what is still running then is cut off (jobs go back to their queue).
+   */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(600_000)
+  SHUTDOWN_TIMEOUT_MS = 25_000;
 }
 
 export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {
@@ -280,7 +298,7 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
     if (env.NODE_ENV === 'production') {
       throw new Error('Invalid configuration:\n  JWT_SECRET is required when NODE_ENV=production');
     }
-    if (!warnedDevSecret) process.emitWarning('JWT_SECRET is not set: using the development default. Never run this in production.', 'PigeonConfig');
+    if (!warnedDevSecret) configWarnings.push('JWT_SECRET is not set: using the development default. Never run this in production.');
     warnedDevSecret = true;
   }
   // Private webhook/push targets only where someone said this is not production: NODE_ENV set to

@@ -6,6 +6,7 @@ import type { Namespace } from 'socket.io';
 import { discoverProviders } from '../common/discovery';
 import { AppConfigService } from '../config/app-config.service';
 import type { EventEnvelope } from '../messages/message.view';
+import { MetricsService } from '../metrics/metrics.service';
 import { REDIS } from '../redis/redis.module';
 import { EventsCommittedBus } from './events-committed';
 import { SocketNamespaceOwner, SocketNamespaceSource } from './socket-namespace';
@@ -35,6 +36,7 @@ export class FanoutService {
     private readonly config: AppConfigService,
     private readonly discovery: DiscoveryService,
     private readonly committed: EventsCommittedBus,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -58,6 +60,7 @@ export class FanoutService {
   }
 
   emit(room: string | string[], event: string, payload: unknown, options: { except?: string } = {}): void {
+    this.metrics.emitted(event);
     const namespace = this.namespace();
     if (namespace) {
       let target = namespace.to(room);

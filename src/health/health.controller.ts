@@ -4,6 +4,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthI
 import type Redis from 'ioredis';
 import { Public } from '../auth/public.decorator';
 import { REDIS } from '../redis/redis.module';
+import { DrainService } from './drain.service';
 
 @ApiTags('health')
 @Public()
@@ -14,6 +15,7 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly drain: DrainService,
   ) {}
 
   @Get('live')
@@ -27,10 +29,12 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({
     summary: 'Readiness',
-    description: 'Checks Postgres and Redis (2 s each); 503 when either is down, for load balancers. No auth.',
+    description: 'Checks Postgres and Redis (2 s each); 503 when either is down or the node is shutting down, for load balancers. No auth.',
   })
   ready() {
     return this.health.check([
+      // A node shutting down (SIGTERM) answers 503 so load balancers send nobody new.
+      ...(this.drain.draining ? [() => this.indicators.check('shutdown').down({ message: 'shutting down' })] : []),
       () => this.database.pingCheck('postgres', { timeout: 2000 }),
       async () => {
         const indicator = this.indicators.check('redis');

@@ -1,6 +1,8 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { DrainService } from './drain.service';
 import { HealthController } from './health.controller';
 
-@Module({ imports: [TerminusModule], controllers: [HealthController] })
+@Global()
+@Module({ imports: [TerminusModule], controllers: [HealthController], providers: [DrainService], exports: [DrainService] })
 export class HealthModule {}

@@ -18,12 +18,19 @@ export class MetricsController {
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4')
   async scrape(@Headers('authorization') authorization?: string): Promise<string> {
-    const token = this.config.get('METRICS_TOKEN');
-    // In production the metrics are never public: without a token there is nothing here.
-    if (!token && this.config.get('NODE_ENV') === 'production') throw AppException.notFound('Metrics');
-    if (token && !sameSecret(authorization ?? '', `Bearer ${token}`)) throw AppException.unauthorized();
+    const access = metricsAccess(this.config, authorization);
+    if (access === 'hidden') throw AppException.notFound('Metrics');
+    if (access === 'unauthorized') throw AppException.unauthorized();
     return this.metrics.registry.metrics();
   }
+}
+
+/** The API's and the worker's rule: with METRICS_TOKEN set a bearer token is required; in production without one, nothing is served. */
+export function metricsAccess(config: AppConfigService, authorization: string | undefined): 'ok' | 'hidden' | 'unauthorized' {
+  const token = config.get('METRICS_TOKEN');
+  if (!token && config.get('NODE_ENV') === 'production') return 'hidden';
+  if (token && !sameSecret(authorization ?? '', `Bearer ${token}`)) return 'unauthorized';
+  return 'ok';
 }
 
 /** Constant-time comparison (of digests, so lengths never leak either). */

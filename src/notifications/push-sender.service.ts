@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import webPush from 'web-push';
 import { AppConfigService } from '../config/app-config.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { PresenceService } from '../presence/presence.service';
 import type { PushMessageJob } from '../queues/queues';
 import { REDIS } from '../redis/redis.module';
@@ -45,6 +46,7 @@ export class PushSenderService {
     private readonly presence: PresenceService,
     private readonly vapid: VapidKeysService,
     private readonly config: AppConfigService,
+    private readonly metrics: MetricsService,
   ) {}
 
   private pinned: ReturnType<typeof pinnedDispatcher> | undefined;
@@ -88,12 +90,14 @@ export class PushSenderService {
       if ((await this.redis.set(claim, '1', 'EX', SENT_TTL_SECONDS, 'NX')) === null) return;
       try {
         const outcome = await this.deliver(subscription, text, keys);
+        this.metrics.pushOutcome(outcome);
         if (outcome === 'gone') {
           await this.subscriptions.remove(subscription.id);
         }
       } catch (error) {
         // Released so the next run of the job tries this subscription again.
         await this.redis.del(claim);
+        this.metrics.pushOutcome('retry');
         failures.push(error instanceof Error ? error.message : String(error));
       }
     });

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import webPush from 'web-push';
+import { processRole } from '../common/logging';
 import { AppConfigService } from '../config/app-config.service';
 import { REDIS } from '../redis/redis.module';
 
@@ -48,7 +49,8 @@ export class VapidKeysService implements OnModuleInit {
     const privateKey = this.config.get('VAPID_PRIVATE_KEY');
     if (publicKey && privateKey) return { publicKey, privateKey, subject };
     if (this.config.get('NODE_ENV') === 'production') {
-      this.logger.error(
+      // Once per deployment start: the API says it, the worker beside it only at debug.
+      this.logger[processRole() === 'worker' ? 'debug' : 'error'](
         'VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY are not set: Web Push notifications are DISABLED. ' +
           'Generate a pair with `npx web-push generate-vapid-keys` and set both on every node and the worker.',
       );
@@ -58,7 +60,7 @@ export class VapidKeysService implements OnModuleInit {
     await this.redis.set(REDIS_KEY, JSON.stringify(generated), 'NX');
     const stored = JSON.parse((await this.redis.get(REDIS_KEY)) ?? 'null') as Omit<VapidKeys, 'subject'> | null;
     if (!stored) throw new Error(`${REDIS_KEY} vanished right after SET NX`);
-    this.logger.warn(
+    this.logger[processRole() === 'worker' ? 'debug' : 'warn'](
       `VAPID keys are not configured: using a development pair kept in Redis (${REDIS_KEY}). ` +
         'Set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY for anything that should outlive this Redis.',
     );

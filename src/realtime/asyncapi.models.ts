@@ -73,6 +73,11 @@ export class AuthExpiringDto {
   expiresAt: string;
 }
 
+export class ServerShutdownDto {
+  @ApiProperty({ enum: ['shutdown'], description: 'Why this node asks its sockets to leave (a deploy or restart)' })
+  reason: 'shutdown';
+}
+
 // ------------------------------------------------------------------ ack data
 
 export class EmptyAckDataDto {}

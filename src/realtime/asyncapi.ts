@@ -16,6 +16,7 @@ import { VoiceChunkDto, VoiceEndDto, VoiceListenedDto, VoiceStartDto } from '../
 import {
   AckErrorDto,
   AuthExpiringDto,
+  ServerShutdownDto,
   AuthRefreshResultDto,
   DeletedMessageDto,
   EmptyAckDataDto,
@@ -220,6 +221,15 @@ export const SERVER_EVENTS: ServerEventDoc[] = [
     payload: AuthExpiringDto,
   },
   ...HUDDLE_SERVER_EVENTS,
+  {
+    event: 'server:shutdown',
+    summary: 'This node is shutting down: reconnect now',
+    description:
+      'Sent to every socket of a node that got SIGTERM. Finish the requests already sent (their acks still come), ' +
+      'send nothing new on this socket, then disconnect and connect again: the new connection lands on another node ' +
+      '(this one no longer accepts). Sockets still open after a grace period are closed by the server once their acks are out.',
+    payload: ServerShutdownDto,
+  },
 ];
 
 /** Classes the Swagger document must hold schemas for (SwaggerModule.createDocument `extraModels`). */

@@ -1,12 +1,14 @@
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import { filter, type Observable } from 'rxjs';
+import { filter, finalize, type Observable } from 'rxjs';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { socketIoChannel } from '../fanout/fanout.service';
 import Redis from 'ioredis';
-import type { Server, ServerOptions, Socket } from 'socket.io';
+import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import type { EnvironmentVariables } from '../config/env.validation';
+import { DrainService } from '../health/drain.service';
+import { MetricsService } from '../metrics/metrics.service';
 
 /**
  * Socket.IO across nodes through Redis pub/sub. The classic (non-sharded) adapter is used because
@@ -17,12 +19,19 @@ export class RedisIoAdapter extends IoAdapter {
   private adapterConstructor: ReturnType<typeof createAdapter> | undefined;
   private clients: Redis[] = [];
   private readonly socketLogger = new Logger('RedisIoAdapter');
+  private readonly connectionLogger = new Logger('Sockets');
+  private readonly metrics: MetricsService;
+  private readonly drain: DrainService;
+  /** The namespaces this adapter serves (the gateway's /rt), for the shutdown drain. */
+  readonly namespaces = new Map<string, Namespace>();
 
   constructor(
     app: INestApplicationContext,
     private readonly env: EnvironmentVariables,
   ) {
     super(app);
+    this.metrics = app.get(MetricsService, { strict: false });
+    this.drain = app.get(DrainService, { strict: false });
   }
 
   async connectToRedis(): Promise<void> {
@@ -48,6 +57,31 @@ export class RedisIoAdapter extends IoAdapter {
     return server;
   }
 
+  /** One info line per connect and disconnect (ids and reason, never the token), and the socket metrics. */
+  override bindClientConnect(server: Namespace, callback: (socket: Socket) => void): void {
+    // Called once per gateway; several gateways share /rt, the instrumentation is attached once.
+    if (!this.namespaces.has(server.name)) {
+      this.namespaces.set(server.name, server);
+      server.on('connection', (socket: Socket) => this.instrument(socket));
+    }
+    server.on('connection', callback);
+  }
+
+  private instrument(socket: Socket): void {
+    const connectedAt = Date.now();
+    const userId = (socket.data as { userId?: string } | undefined)?.userId;
+    this.metrics.socketConnected();
+    this.connectionLogger.log({ socketId: socket.id, userId, transport: socket.conn.transport.name }, 'socket connected');
+    // Every server-to-client event packet written to this socket (socket.io type 2/5; acks are 3/6).
+    socket.conn.on('packetCreate', (packet: { type: string; data?: unknown }) => {
+      if (packet.type === 'message' && typeof packet.data === 'string' && (packet.data[0] === '2' || packet.data[0] === '5')) this.metrics.delivered();
+    });
+    socket.once('disconnect', (reason: string) => {
+      this.metrics.socketDisconnected(reason);
+      this.connectionLogger.log({ socketId: socket.id, userId, reason, connectedMs: Date.now() - connectedAt }, 'socket disconnected');
+    });
+  }
+
   /**
    * Nest's default binds every handler to every socket as a chain of RxJS operators (about 74 KiB
    * per idle socket with our 14 handlers, measured by the connections benchmark). Plain listeners
@@ -62,13 +96,16 @@ export class RedisIoAdapter extends IoAdapter {
       socket.on(message as string, (...args: unknown[]) => {
         const { data, ack } = this.mapPayload(args.length === 1 ? args[0] : args);
         let result$: Observable<unknown>;
+        // Counted until its ack is written: a draining node closes the socket only once it owes nothing.
+        this.drain.socketEventStarted(socket);
         try {
           result$ = transform(callback(data, ack));
         } catch (error) {
+          this.drain.socketEventEnded(socket);
           this.socketLogger.error(error);
           return;
         }
-        result$.pipe(filter((response) => response !== undefined && response !== null)).subscribe({
+        result$.pipe(filter((response) => response !== undefined && response !== null), finalize(() => this.drain.socketEventEnded(socket))).subscribe({
           next: (response) => {
             const reply = response as { event?: string; data?: unknown };
             if (reply.event) {

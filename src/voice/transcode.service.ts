@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfigService } from '../config/app-config.service';
 import { MessagesService } from '../messages/messages.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { SniffedAudio, sniffAudio } from './audio-sniff';
 import { ffmpegBinary } from './ffmpeg-binary';
 import type { VoiceRow } from './voice.service';
@@ -51,6 +52,7 @@ export class TranscodeService {
     private readonly messages: MessagesService,
     private readonly storage: VoiceStorage,
     private readonly config: AppConfigService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Ends a voice whose job will not run again; a clip already ready or failed is left as it is. */
@@ -82,6 +84,7 @@ export class TranscodeService {
       const opusPath = join(work, 'voice.ogg');
       const aacPath = join(work, 'voice.m4a');
       let pcm: Buffer;
+      const ffmpegStarted = performance.now();
       try {
         pcm = await this.runFfmpeg(input, format, opusPath, aacPath);
       } catch (error) {
@@ -92,6 +95,7 @@ export class TranscodeService {
         throw error;
       }
       const durationMs = Math.round((pcm.length / 2 / PCM_RATE) * 1000);
+      this.metrics.transcoded((performance.now() - ffmpegStarted) / 1000, durationMs / 1000);
       if (durationMs === 0) {
         await this.finish(clip, { status: 'failed', failure_reason: 'no audio in the file' });
         throw new UnrecoverableError('no audio in the file');

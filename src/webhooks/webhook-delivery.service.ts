@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
 import { AppConfigService } from '../config/app-config.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { fetch } from 'undici';
 import { pinnedDispatcher, targetProblem } from './public-target';
 import type { DeliveryAttempt, DeliveryStatus } from './webhook-delivery.entity';
@@ -28,6 +29,7 @@ export class WebhookDeliveryService {
   constructor(
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly config: AppConfigService,
+    private readonly metrics: MetricsService,
   ) {}
 
   private pinned: ReturnType<typeof pinnedDispatcher> | undefined;
@@ -45,6 +47,7 @@ export class WebhookDeliveryService {
     if (!readable) {
       const skipped: DeliveryAttempt = { at: new Date().toISOString(), statusCode: null, error: 'not visible to the webhook owner', durationMs: 0 };
       await this.deliveries.recordAttempt(deliveryId, skipped, 'failed');
+      this.metrics.webhookOutcome('skipped');
       return;
     }
     // Envelope fields in contract order (jsonb does not keep key order).
@@ -91,6 +94,7 @@ export class WebhookDeliveryService {
     const ok = attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300;
     const status: DeliveryStatus = ok ? 'delivered' : isLastAttempt ? 'failed' : 'pending';
     await this.deliveries.recordAttempt(deliveryId, attempt, status);
+    this.metrics.webhookOutcome(ok ? 'delivered' : isLastAttempt ? 'failed' : 'retry');
     if (!ok) throw new DeliveryFailed(attempt.error ?? `HTTP ${attempt.statusCode}`);
   }
 

@@ -23,6 +23,8 @@ export async function startServer(env: Record<string, string> = {}, entry = 'mai
       ...process.env,
       NODE_ENV: 'test',
       PORT: '0',
+      // Workers' metrics ports too: several workers (and other runs) share this machine.
+      WORKER_PORT: '0',
       HOST: '127.0.0.1',
       DATABASE_URL: TEST_DATABASE_URL,
       REDIS_URL: TEST_REDIS_URL,
