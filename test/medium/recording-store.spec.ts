@@ -1,65 +1,42 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import { ABANDON_MS, MEDIUM_REDIS_PREFIX as prefix, MEDIUM_STORAGE_DIR as storageDir, restoreEnv } from './medium-env';
 import { getQueueToken } from '@nestjs/bullmq';
+import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_PREFIX, TEST_REDIS_URL } from '../support/env';
+import { AuthModule } from '../../src/auth/auth.module';
+import { AuthService } from '../../src/auth/auth.service';
+import { INFRASTRUCTURE_MODULES } from '../../src/infrastructure.modules';
+import { PresenceModule } from '../../src/presence/presence.module';
+import { QueueConnectionModule } from '../../src/queues/queue-connection.module';
+import { QUEUES } from '../../src/queues/queues';
+import { RecordingFinalizer } from '../../src/voice/recording-finalizer';
+import { AppendResult, recordingKeys, RecordingStore } from '../../src/voice/recording-store';
+import { RecordingSweeper } from '../../src/voice/recording-sweeper';
+import { VoiceClipRepository } from '../../src/voice/voice-clip.repository';
+import { VoiceClips } from '../../src/voice/voice-clips.service';
+import { VoiceModule } from '../../src/voice/voice.module';
+import { WorkspacesModule } from '../../src/workspaces/workspaces.module';
+import { WorkspacesService } from '../../src/workspaces/workspaces.service';
+import { TEST_REDIS_URL } from '../support/env';
 import { sleep } from '../support/fixtures';
 
 /**
  * Medium tier: the live-recording store, finalizer and sweeper in a Nest testing module against the
  * real Redis and Postgres (no HTTP, no sockets): what voice:chunk and voice:end rely on, step by step.
  */
-const ABANDON_MS = 1500;
-const prefix = `${TEST_REDIS_PREFIX}-medium-${randomBytes(3).toString('hex')}`;
-const storageDir = mkdtempSync(join(tmpdir(), 'pigeon-medium-voice-'));
-Object.assign(process.env, {
-  NODE_ENV: 'test',
-  DATABASE_URL: TEST_DATABASE_URL,
-  REDIS_URL: TEST_REDIS_URL,
-  REDIS_PREFIX: prefix,
-  JWT_SECRET: TEST_JWT_SECRET,
-  LOG_LEVEL: 'silent',
-  RUN_MIGRATIONS: 'false',
-  STORAGE_DRIVER: 'local',
-  VOICE_STORAGE_DIR: storageDir,
-  VOICE_ABANDON_MS: String(ABANDON_MS),
-  VOICE_MAX_BYTES: String(64 * 1024),
-  SEND_RATE_BURST: '100000',
-  SEND_RATE_PER_SECOND: '100000',
-});
-
-// Imported after the environment is set: the config module reads it when its module is declared.
-const { INFRASTRUCTURE_MODULES } = await import('../../src/infrastructure.modules');
-const { QueueConnectionModule } = await import('../../src/queues/queue-connection.module');
-const { AuthModule } = await import('../../src/auth/auth.module');
-const { PresenceModule } = await import('../../src/presence/presence.module');
-const { AuthService } = await import('../../src/auth/auth.service');
-const { WorkspacesModule } = await import('../../src/workspaces/workspaces.module');
-const { WorkspacesService } = await import('../../src/workspaces/workspaces.service');
-const { VoiceModule } = await import('../../src/voice/voice.module');
-const { RecordingStore, recordingKeys } = await import('../../src/voice/recording-store');
-const { RecordingFinalizer } = await import('../../src/voice/recording-finalizer');
-const { RecordingSweeper } = await import('../../src/voice/recording-sweeper');
-const { VoiceClips } = await import('../../src/voice/voice-clips.service');
-const { VoiceClipRepository } = await import('../../src/voice/voice-clip.repository');
-const { QUEUES } = await import('../../src/queues/queues');
-const { getDataSourceToken } = await import('@nestjs/typeorm');
-
-type Store = InstanceType<typeof RecordingStore>;
-
 describe('recording store (medium: Nest module, real Redis and Postgres)', () => {
   let app: INestApplicationContext;
-  let store: Store;
-  let finalizer: InstanceType<typeof RecordingFinalizer>;
-  let sweeper: InstanceType<typeof RecordingSweeper>;
-  let clips: InstanceType<typeof VoiceClips>;
-  let repository: InstanceType<typeof VoiceClipRepository>;
+  let store: RecordingStore;
+  let finalizer: RecordingFinalizer;
+  let sweeper: RecordingSweeper;
+  let clips: VoiceClips;
+  let repository: VoiceClipRepository;
   let queue: Queue;
   let db: DataSource;
   let redis: Redis;
@@ -92,7 +69,7 @@ describe('recording store (medium: Nest module, real Redis and Postgres)', () =>
     return recording;
   };
 
-  const relayed = (result: Awaited<ReturnType<Store['append']>>) =>
+  const relayed = (result: AppendResult) =>
     result.status === 'ok' ? result.relay.map((r) => [r.index, r.data.toString()]) : result.status;
 
   beforeAll(async () => {
@@ -119,6 +96,7 @@ describe('recording store (medium: Nest module, real Redis and Postgres)', () =>
     await app?.close();
     redis?.disconnect();
     rmSync(storageDir, { recursive: true, force: true });
+    restoreEnv();
   });
 
   it('appends chunks in order and relays each once, in index order', async () => {
