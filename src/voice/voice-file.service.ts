@@ -28,14 +28,15 @@ export class VoiceFiles {
     const key = renditionKey ?? row.original_key;
     if (!key) throw AppException.notFound('Audio');
     const contentType = renditionKey ? RENDITION_TYPES[wanted] : (row.mime_type ?? 'application/octet-stream');
-    const size = await this.storage.size(key).catch((error: unknown) => {
-      // Removed meanwhile (the message was deleted): gone, like the message.
+    // Removed meanwhile (the message was deleted): gone, like the message.
+    const gone = (error: unknown) => {
       throw error instanceof BlobNotFoundError ? AppException.notFound('Audio') : error;
-    });
+    };
+    const size = await this.storage.size(key).catch(gone);
     return {
       contentType,
       size,
-      read: (range) => this.storage.read(key, range),
+      read: (range) => this.storage.read(key, range).catch(gone),
       presignedUrl: (expiresInSeconds) => this.storage.presignedGetUrl(key, { expiresInSeconds, contentType }),
     };
   }

@@ -160,10 +160,12 @@ export class VoiceController {
       return;
     }
     const range = parseRange(rangeHeader, source.size);
+    // Opened before any header is set: a file gone meanwhile still gets a clean 404 error body.
+    const body = range === 'unsatisfiable' ? null : await source.read(range ?? undefined);
     response.setHeader('Accept-Ranges', 'bytes');
     response.setHeader('Content-Type', source.contentType);
     response.setHeader('Cache-Control', 'private, max-age=3600');
-    if (range === 'unsatisfiable') {
+    if (range === 'unsatisfiable' || !body) {
       response.setHeader('Content-Range', `bytes */${source.size}`);
       response.status(416).end();
       return;
@@ -176,7 +178,6 @@ export class VoiceController {
       response.status(200);
       response.setHeader('Content-Length', String(source.size));
     }
-    const body = await source.read(range ?? undefined);
     await pipeline(body, response).catch(() => response.destroy());
   }
 }
