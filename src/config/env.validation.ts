@@ -83,6 +83,13 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(500)
   VOICE_ABANDON_MS = 30_000;
 
+  /**
+   * BullMQ lock of a voice job: a worker silent this long loses the job to another. Read by the
+   * processor decorator when its module loads (validated here at boot all the same).
+   */
+  @Transform(toInt) @IsInt() @Min(1000)
+  VOICE_JOB_LOCK_MS = 30_000;
+
   @Transform(toInt) @IsInt() @Min(1)
   SEND_RATE_BURST = 20;
 
