@@ -178,6 +178,39 @@ export class EnvironmentVariables {
   @IsString()
   VOICE_STORAGE_DIR = './data/voice';
 
+  /** Where voice files live: `local` (VOICE_STORAGE_DIR, a disk shared by every node) or `s3` (one bucket). */
+  @IsIn(['local', 's3'])
+  STORAGE_DRIVER: 'local' | 's3' = 'local';
+
+  /** S3-compatible endpoint (MinIO, Ceph...); unset with STORAGE_DRIVER=s3 means AWS S3. */
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^https?:\/\/\S+$/, { message: 'S3_ENDPOINT must be an http(s) URL' })
+  S3_ENDPOINT?: string;
+
+  @IsString()
+  S3_REGION = 'us-east-1';
+
+  /** Required with STORAGE_DRIVER=s3. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  S3_BUCKET?: string;
+
+  /** Unset: the AWS SDK's default chain (environment, profile, instance or task role). Set both or neither. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  S3_ACCESS_KEY_ID?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  S3_SECRET_ACCESS_KEY?: string;
+
+  /** Path-style addressing (`endpoint/bucket/key`): MinIO and most self-hosted servers need it. */
+  @Transform(toBool) @IsBoolean()
+  S3_FORCE_PATH_STYLE = false;
+
+  /**
+   * With STORAGE_DRIVER=s3, a signed audio URL answers 302 to a short-lived presigned bucket URL after the
+   * member check, so the bytes do not pass through the API (the bucket must be reachable by clients).
+   */
+  @Transform(toBool) @IsBoolean()
+  S3_AUDIO_REDIRECT = false;
+
   /** Message writes a process runs at once; sends that arrive meanwhile share the next one. */
   @Transform(toInt) @IsInt() @Min(1) @Max(32)
   MESSAGE_WRITES_IN_FLIGHT = 1;
@@ -308,6 +341,12 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
   }
   if (env.TURN_URLS.trim() !== '' && !env.TURN_SECRET) {
     throw new Error('Invalid configuration:\n  TURN_URLS needs TURN_SECRET (the coturn static-auth-secret)');
+  }
+  if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {
+    throw new Error('Invalid configuration:\n  S3_BUCKET is required when STORAGE_DRIVER=s3');
+  }
+  if (!env.S3_ACCESS_KEY_ID !== !env.S3_SECRET_ACCESS_KEY) {
+    throw new Error('Invalid configuration:\n  S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together');
   }
   if (!env.VAPID_PUBLIC_KEY !== !env.VAPID_PRIVATE_KEY) {
     throw new Error('Invalid configuration:\n  VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together');

@@ -1,19 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { UnrecoverableError } from 'bullmq';
-import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
 import { AppConfigService } from '../config/app-config.service';
-import { MessagesService } from '../messages/messages.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { BlobStorage } from '../storage/blob-storage';
 import { SniffedAudio, sniffAudio } from './audio-sniff';
-import { ffmpegBinary } from './ffmpeg-binary';
-import type { VoiceRow } from './voice.service';
-import { VoiceStorage } from './voice-storage';
+import { lastLine, runFfmpeg } from './ffmpeg-run';
+import { VoiceClipChange, VoiceClipRepository, VoiceClipRow } from './voice-clip.repository';
+import { VoiceClips } from './voice-clips.service';
+import { RENDITION_TYPES, voiceFileKeys } from './voice-files';
 
 const WAVEFORM_POINTS = 64;
 const PCM_RATE = 8000;
@@ -48,35 +45,30 @@ export class TranscodeService {
   private readonly logger = new Logger(TranscodeService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly messages: MessagesService,
-    private readonly storage: VoiceStorage,
+    private readonly repository: VoiceClipRepository,
+    private readonly clips: VoiceClips,
+    private readonly storage: BlobStorage,
     private readonly config: AppConfigService,
     private readonly metrics: MetricsService,
   ) {}
 
   /** Ends a voice whose job will not run again; a clip already ready or failed is left as it is. */
   async giveUp(voiceId: string, reason: string): Promise<void> {
-    const rows: VoiceRow[] = await this.dataSource.query('SELECT * FROM voice_clips WHERE id = $1', [voiceId]);
-    if (rows[0] && rows[0].status !== 'ready' && rows[0].status !== 'failed') {
-      await this.finish(rows[0], { status: 'failed', failure_reason: reason });
+    const clip = await this.repository.find(voiceId);
+    if (clip && clip.status !== 'ready' && clip.status !== 'failed') {
+      await this.finish(clip, { status: 'failed', failure_reason: reason });
     }
   }
 
   async transcode(voiceId: string): Promise<void> {
     // A message deleted before its job ran is not processed: its files are being removed.
-    const rows: VoiceRow[] = await this.dataSource.query(
-      'SELECT v.* FROM voice_clips v JOIN messages m ON m.id = v.message_id WHERE v.id = $1 AND m.deleted_at IS NULL',
-      [voiceId],
-    );
-    const clip = rows[0];
+    const clip = await this.repository.findLive(voiceId);
     // Idempotent by job id: a finished clip (ready or failed) is never processed again.
     if (!clip || clip.status === 'ready' || clip.status === 'failed' || !clip.original_key) return;
     const work = await mkdtemp(join(tmpdir(), 'pigeon-voice-'));
     try {
-      const input = await this.storage.localPath(clip.original_key);
       // The container is judged again from the stored bytes (never from a client's word or the DB).
-      const format = sniffAudio(await readHead(input));
+      const format = sniffAudio(await this.storage.readHead(clip.original_key, 64 * 1024));
       if (!format) {
         await this.finish(clip, { status: 'failed', failure_reason: 'not a supported audio container' });
         throw new UnrecoverableError('not a supported audio container');
@@ -86,7 +78,7 @@ export class TranscodeService {
       let pcm: Buffer;
       const ffmpegStarted = performance.now();
       try {
-        pcm = await this.runFfmpeg(input, format, opusPath, aacPath);
+        pcm = await this.decode(clip.original_key, format, opusPath, aacPath);
       } catch (error) {
         if (error instanceof CorruptAudio) {
           await this.finish(clip, { status: 'failed', failure_reason: error.message });
@@ -106,13 +98,13 @@ export class TranscodeService {
         await this.finish(clip, { status: 'failed', failure_reason: reason, duration_ms: durationMs });
         throw new UnrecoverableError(reason);
       }
-      const base = clip.original_key.replace(/\/original$/, '');
-      await this.storage.putFile(`${base}/voice.ogg`, opusPath);
-      await this.storage.putFile(`${base}/voice.m4a`, aacPath);
+      const keys = voiceFileKeys(clip.workspace_id, clip.id);
+      await this.storage.putFile(keys.opus, opusPath, RENDITION_TYPES.opus);
+      await this.storage.putFile(keys.aac, aacPath, RENDITION_TYPES.aac);
       await this.finish(clip, {
         status: 'ready',
-        opus_key: `${base}/voice.ogg`,
-        aac_key: `${base}/voice.m4a`,
+        opus_key: keys.opus,
+        aac_key: keys.aac,
         duration_ms: durationMs,
         waveform: waveform(pcm),
       });
@@ -121,31 +113,15 @@ export class TranscodeService {
     }
   }
 
-  /**
-   * Saves the outcome and appends `message.updated` in one transaction through MessagesService, so the
-   * channel's seqs stay gap-free and a crash cannot keep the change without its event.
-   */
+  /** Saves the outcome with its `message.updated` (VoiceClips.change: one transaction, through the channel log). */
   private async finish(
-    clip: VoiceRow,
-    change: Partial<Pick<VoiceRow, 'status' | 'opus_key' | 'aac_key' | 'duration_ms' | 'waveform' | 'failure_reason'>>,
+    clip: VoiceClipRow,
+    change: Pick<VoiceClipChange, 'status' | 'opus_key' | 'aac_key' | 'duration_ms' | 'waveform' | 'failure_reason'>,
   ): Promise<void> {
-    const columns = Object.keys(change);
-    let deleted = false;
-    await this.messages.changeMessage(null, clip.message_id, undefined, async (manager, message) => {
-      // Deleted while it was being transcoded: no event, and the new renditions go (below).
-      if (message.deleted_at) {
-        deleted = true;
-        return null;
-      }
-      const updated: [unknown[], number] = await manager.query(
-        `UPDATE voice_clips SET ${columns.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now()
-          WHERE id = $1 AND status NOT IN ('ready', 'failed') RETURNING id`,
-        [clip.id, ...Object.values(change)],
-      );
-      // A second run of the same job (stalled lock) finds the clip finished: no second event.
-      return updated[1] > 0 ? 'message.updated' : null;
-    });
-    if (deleted) {
+    // A second run of the same job (stalled lock) finds the clip finished: no second event.
+    const outcome = await this.clips.change(clip, change, 'unfinished', { skipDeleted: true });
+    if (outcome === 'deleted') {
+      // Deleted while it was being transcoded: no event, and the new renditions go.
       for (const key of [change.opus_key, change.aac_key]) if (key) await this.storage.remove(key);
       return;
     }
@@ -157,7 +133,7 @@ export class TranscodeService {
    * it never parses a playlist or concat script), the bytes come through a pipe and `pipe` is the only
    * protocol the input may open (no file, no network), and the decoded length is capped while it runs.
    */
-  private runFfmpeg(input: string, format: SniffedAudio, opusPath: string, aacPath: string): Promise<Buffer> {
+  private async decode(key: string, format: SniffedAudio, opusPath: string, aacPath: string): Promise<Buffer> {
     // One second of slack past the limit, so an over-long recording is measured as too long, not cut.
     const maxSeconds = this.config.get('VOICE_MAX_SECONDS') + 1;
     const maxPcmBytes = maxSeconds * PCM_RATE * 2;
@@ -211,51 +187,14 @@ export class TranscodeService {
       's16le',
       'pipe:1',
     ];
-    return new Promise((resolve, reject) => {
-      const child = spawn(ffmpegBinary(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      let outBytes = 0;
-      let stderr = '';
-      const source = createReadStream(input);
-      // ffmpeg may stop reading early (bad input): a broken pipe is its verdict, not an error of ours.
-      child.stdin.on('error', () => undefined);
-      source.on('error', () => child.kill('SIGKILL'));
-      source.pipe(child.stdin);
-      child.stdout.on('data', (chunk: Buffer) => {
-        outBytes += chunk.length;
-        if (outBytes > maxPcmBytes) {
-          child.kill('SIGKILL');
-          return;
-        }
-        out.push(chunk);
-      });
-      child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-      const timer = setTimeout(() => child.kill('SIGKILL'), FFMPEG_TIMEOUT_MS);
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error); // ffmpeg missing or not executable: retryable, not the input's fault
-      });
-      child.once('close', (code, signal) => {
-        clearTimeout(timer);
-        source.destroy();
-        if (outBytes > maxPcmBytes) return reject(new CorruptAudio(`longer than ${maxSeconds - 1} s`));
-        if (code === 0) return resolve(Buffer.concat(out));
-        if (signal) return reject(new Error(`ffmpeg killed by ${signal}`));
-        const lastLine = stderr.trim().split('\n').pop() ?? '';
-        reject(new CorruptAudio(`undecodable audio${lastLine ? `: ${lastLine.slice(0, 300)}` : ''}`));
-      });
+    const outcome = await runFfmpeg(args, await this.storage.read(key), {
+      timeoutMs: FFMPEG_TIMEOUT_MS,
+      maxStdoutBytes: maxPcmBytes,
     });
-  }
-}
-
-/** The first bytes of a stored file, enough for every container check in sniffAudio. */
-async function readHead(path: string): Promise<Buffer> {
-  const file = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await file.read(head, 0, head.length, 0);
-    return head.subarray(0, bytesRead);
-  } finally {
-    await file.close();
+    if (outcome.overflowed) throw new CorruptAudio(`longer than ${maxSeconds - 1} s`);
+    if (outcome.code === 0) return outcome.stdout;
+    if (outcome.signal) throw new Error(`ffmpeg killed by ${outcome.signal}`);
+    const line = lastLine(outcome.stderr);
+    throw new CorruptAudio(`undecodable audio${line ? `: ${line.slice(0, 300)}` : ''}`);
   }
 }

@@ -32,7 +32,7 @@ import { ParseIdPipe } from '../common/parse-id.pipe';
 import { MessageDto } from '../messages/dto/message.dto';
 import { UploadVoiceDto, VoiceAudioQueryDto, VoiceDto } from './dto/voice.dto';
 import { parseRange } from './http-range';
-import { LiveVoiceService } from './live-voice.service';
+import { LiveFollowStream } from './live-follow.stream';
 import { VoiceService } from './voice.service';
 
 @ApiTags('voice')
@@ -41,7 +41,7 @@ import { VoiceService } from './voice.service';
 export class VoiceController {
   constructor(
     private readonly voice: VoiceService,
-    private readonly live: LiveVoiceService,
+    private readonly live: LiveFollowStream,
     private readonly tokens: TokenService,
   ) {}
 
@@ -143,6 +143,12 @@ export class VoiceController {
       ? { userId: this.tokens.verifyAccess(bearer).userId }
       : { u: query.u, expires: query.expires, sig: query.sig };
     const source = await this.voice.audio(voiceId, query.format, caller);
+    if ('redirect' in source) {
+      // The member check has passed; the bucket serves the bytes (and Range) under a short-lived URL.
+      response.setHeader('Cache-Control', 'no-store');
+      response.redirect(302, source.redirect);
+      return;
+    }
     if ('live' in source) {
       // Still recording: no length yet, so chunked transfer of every chunk so far and each new one until
       // the end; a Range header is ignored (the whole recording is served).
@@ -154,10 +160,12 @@ export class VoiceController {
       return;
     }
     const range = parseRange(rangeHeader, source.size);
+    // Opened before any header is set: a file gone meanwhile still gets a clean 404 error body.
+    const body = range === 'unsatisfiable' ? null : await source.read(range ?? undefined);
     response.setHeader('Accept-Ranges', 'bytes');
     response.setHeader('Content-Type', source.contentType);
     response.setHeader('Cache-Control', 'private, max-age=3600');
-    if (range === 'unsatisfiable') {
+    if (range === 'unsatisfiable' || !body) {
       response.setHeader('Content-Range', `bytes */${source.size}`);
       response.status(416).end();
       return;
@@ -170,6 +178,6 @@ export class VoiceController {
       response.status(200);
       response.setHeader('Content-Length', String(source.size));
     }
-    await pipeline(source.read(range ?? undefined), response).catch(() => response.destroy());
+    await pipeline(body, response).catch(() => response.destroy());
   }
 }

@@ -12,7 +12,8 @@ import { WsPayload } from '../realtime/payload.pipe';
 import { WsAckInterceptor } from '../realtime/ws-ack.interceptor';
 import { WsExceptionFilter } from '../realtime/ws-exception.filter';
 import { VoiceChunkDto, VoiceEndDto, VoiceListenedDto, VoiceStartDto } from './dto/live-voice.dto';
-import { LiveVoiceService } from './live-voice.service';
+import { LiveVoiceHandlers } from './live-voice.handlers';
+import { RecordingSweeper } from './recording-sweeper';
 
 /** The handshake middleware of RealtimeGateway (same namespace) has set the user. */
 type AuthedSocket = Socket & { data: { userId: string } };
@@ -25,11 +26,14 @@ type AuthedSocket = Socket & { data: { userId: string } };
 @UseInterceptors(WsAckInterceptor)
 @UseFilters(WsExceptionFilter)
 export class VoiceGateway implements OnGatewayInit, OnGatewayDisconnect {
-  constructor(private readonly live: LiveVoiceService) {}
+  constructor(
+    private readonly live: LiveVoiceHandlers,
+    private readonly sweeper: RecordingSweeper,
+  ) {}
 
   /** Runs only where a socket server exists (API nodes, not the worker): they sweep abandoned recordings. */
   afterInit(): void {
-    this.live.startSweeper();
+    this.sweeper.start();
   }
 
   async handleDisconnect(socket: AuthedSocket): Promise<void> {

@@ -7,11 +7,23 @@ import { MessagesModule } from '../messages/messages.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { QUEUES } from '../queues/queues';
 import { WsAckInterceptor } from '../realtime/ws-ack.interceptor';
-import { LiveVoiceService } from './live-voice.service';
+import { StorageModule } from '../storage/storage.module';
+import { AudioUrlSigner } from './audio-url.signer';
+import { LiveFollowStream } from './live-follow.stream';
+import { LIVE_VOICE_GUARD, OPEN_FLOOR } from './live-voice.guard';
+import { LiveVoiceHandlers } from './live-voice.handlers';
+import { LiveRecordings } from './live-recordings';
+import { RecordingFinalizer } from './recording-finalizer';
+import { RecordingStore } from './recording-store';
+import { RecordingSweeper } from './recording-sweeper';
+import { VoiceClipRepository } from './voice-clip.repository';
+import { VoiceClips } from './voice-clips.service';
 import { VoiceController } from './voice.controller';
+import { VoiceFiles } from './voice-file.service';
 import { VoiceGateway } from './voice.gateway';
+import { VoiceMessageHooks } from './voice-message-hooks';
 import { VoiceService } from './voice.service';
-import { LocalVoiceStorage, VoiceStorage } from './voice-storage';
+import { VoiceViews } from './voice-views';
 
 /**
  * Voice messages, recorded (upload) and live (the `voice:*` socket events), audio streaming, and the `voice`
@@ -22,6 +34,7 @@ import { LocalVoiceStorage, VoiceStorage } from './voice-storage';
     AuthModule,
     MessagesModule,
     OutboxModule,
+    StorageModule,
     BullModule.registerQueue({ name: QUEUES.voice }),
     MulterModule.registerAsync({
       inject: [AppConfigService],
@@ -33,16 +46,26 @@ import { LocalVoiceStorage, VoiceStorage } from './voice-storage';
   ],
   controllers: [VoiceController],
   providers: [
+    // data and the write path shared by upload, live and the worker
+    VoiceClipRepository,
+    VoiceClips,
+    VoiceFiles,
+    VoiceViews,
+    AudioUrlSigner,
+    VoiceMessageHooks,
     VoiceService,
-    LiveVoiceService,
+    // live recordings
+    RecordingStore,
+    LiveRecordings,
+    RecordingFinalizer,
+    RecordingSweeper,
+    LiveFollowStream,
+    LiveVoiceHandlers,
+    // Push-to-talk floor control replaces this (e.g. `{ provide: LIVE_VOICE_GUARD, useExisting: FloorGuard }`).
+    { provide: LIVE_VOICE_GUARD, useValue: OPEN_FLOOR },
     VoiceGateway,
     WsAckInterceptor,
-    {
-      provide: VoiceStorage,
-      inject: [AppConfigService],
-      useFactory: (config: AppConfigService) => new LocalVoiceStorage(config.get('VOICE_STORAGE_DIR')),
-    },
   ],
-  exports: [VoiceService, VoiceStorage, MessagesModule],
+  exports: [VoiceClipRepository, VoiceClips, StorageModule, MessagesModule],
 })
 export class VoiceModule {}
