@@ -164,7 +164,13 @@ describe('recording store (medium: Nest module, real Redis and Postgres)', () =>
     expect(clip).toMatchObject({ status: 'processing', size_bytes: 2000 });
     expect(readFileSync(join(storageDir, clip.original_key!)).equals(audio.subarray(0, 2000))).toBe(true);
     expect(await events()).toBe(before + 1); // one message.updated
-    expect(await queue.getJob(recording.voiceId)).toMatchObject({ id: recording.voiceId, data: { voiceId: recording.voiceId } });
+    // The job comes from the outbox row of that transaction, queued by the relay after commit.
+    let job = await queue.getJob(recording.voiceId);
+    for (let i = 0; !job && i < 100; i++) {
+      await sleep(50);
+      job = await queue.getJob(recording.voiceId);
+    }
+    expect(job).toMatchObject({ id: recording.voiceId, data: { voiceId: recording.voiceId } });
 
     expect(await store.append(recording.voiceId, speaker.id, 3, Buffer.from('late'))).toEqual({ status: 'ended' });
     const stream = await store.read(recording.voiceId, '0-0');
