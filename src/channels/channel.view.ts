@@ -1,5 +1,5 @@
 import type { Channel, ChannelListItem as WireChannelListItem, Topic } from '../protocol/wire';
-import type { ChannelKind } from './channel.entity';
+import type { ChannelKind, ChannelMode } from './channel.entity';
 
 // The wire shapes live in src/protocol (shared with the SDK); these names are the server's.
 /** The contract's channel shape. */
@@ -14,6 +14,7 @@ export interface ChannelRow {
   workspace_id: string;
   name: string | null;
   kind: ChannelKind;
+  mode: ChannelMode;
   head_seq: string | number;
   created_at: Date;
 }
@@ -34,6 +35,7 @@ export function toChannelView(row: ChannelRow): ChannelView {
     workspaceId: row.workspace_id,
     name: row.name,
     kind: row.kind,
+    mode: row.mode,
     createdAt: row.created_at.toISOString(),
     headSeq: Number(row.head_seq),
   };

@@ -6,6 +6,7 @@ import { MembershipBus } from '../access/membership-bus.service';
 import { AppException } from '../common/app.exception';
 import { FanoutService } from '../fanout/fanout.service';
 import type { EventEnvelope } from '../messages/message.view';
+import { unheardCountSql } from '../listening/unheard.sql';
 import { MessagesService } from '../messages/messages.service';
 import type { ChannelKind } from './channel.entity';
 import { ChannelListItem, ChannelRow, ChannelView, directMessageKey, toChannelView } from './channel.view';
@@ -130,12 +131,13 @@ export class ChannelsService {
   /** Public channels for non-guests plus every channel the caller is in, with unread counts in one query. */
   async list(callerId: string, workspaceId: string): Promise<ChannelListItem[]> {
     const role = await this.access.requireWorkspaceMember(workspaceId, callerId);
-    const rows: (ChannelRow & { is_member: boolean; last_read_seq: string; unread_count: string })[] =
+    const rows: (ChannelRow & { is_member: boolean; last_read_seq: string; unread_count: string; unheard_count: string })[] =
       await this.dataSource.query(
-        `SELECT c.id, c.workspace_id, c.name, c.kind, c.head_seq, c.created_at,
+        `SELECT c.id, c.workspace_id, c.name, c.kind, c.mode, c.head_seq, c.created_at,
                 m.user_id IS NOT NULL AS is_member,
                 COALESCE(m.last_read_seq, 0) AS last_read_seq,
-                COALESCE(unread.count, 0) AS unread_count
+                COALESCE(unread.count, 0) AS unread_count,
+                COALESCE(unheard.count, 0) AS unheard_count
            FROM channels c
            LEFT JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $2
            LEFT JOIN LATERAL (
@@ -143,6 +145,7 @@ export class ChannelsService {
               WHERE x.channel_id = c.id AND x.seq > m.last_read_seq
                 AND x.author_id <> $2 AND x.deleted_at IS NULL
            ) unread ON m.user_id IS NOT NULL
+           LEFT JOIN LATERAL (${unheardCountSql('$2')}) unheard ON m.user_id IS NOT NULL
           WHERE c.workspace_id = $1
             AND (m.user_id IS NOT NULL OR (c.kind = 'public' AND $3::boolean))
           ORDER BY c.kind = 'direct', c.name, c.created_at, c.id`,
@@ -152,6 +155,7 @@ export class ChannelsService {
       ...toChannelView(row),
       lastReadSeq: Number(row.last_read_seq),
       unreadCount: Number(row.unread_count),
+      unheardCount: Number(row.unheard_count),
       isMember: row.is_member,
     }));
   }

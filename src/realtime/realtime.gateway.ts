@@ -19,7 +19,10 @@ import { SessionRevocations } from '../auth/session-revocations.service';
 import { TokenService } from '../auth/token.service';
 import { channelRoom, FanoutService, RT_NAMESPACE, userRoom, workspaceRoom } from '../fanout/fanout.service';
 import { EditMessageDto, MessageIdDto, ReactionDto, SendMessageDto } from '../messages/dto/message.dto';
+import type { ChannelMode } from '../channels/channel.entity';
+import { unheardCountSql } from '../listening/unheard.sql';
 import { MessagesService } from '../messages/messages.service';
+import type { ReadyChannel } from '../protocol/wire';
 import { PresenceService } from '../presence/presence.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { REDIS } from '../redis/redis.module';
@@ -118,17 +121,18 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   async handleConnection(socket: PigeonSocket): Promise<void> {
     const { userId } = socket.data;
     try {
-      const rows: { workspace_id: string; role: string; channel_id: string | null; head_seq: string | null; last_read_seq: string | null }[] =
+      const rows: { workspace_id: string; role: string; channel_id: string | null; head_seq: string | null; last_read_seq: string | null; mode: ChannelMode; unheard_count: string | null }[] =
         await this.dataSource.query(
-          `SELECT wm.workspace_id, wm.role, c.id AS channel_id, c.head_seq, cm.last_read_seq
+          `SELECT wm.workspace_id, wm.role, c.id AS channel_id, c.head_seq, cm.last_read_seq, c.mode, unheard.count AS unheard_count
              FROM workspace_members wm
              LEFT JOIN channel_members cm ON cm.user_id = wm.user_id AND cm.workspace_id = wm.workspace_id
              LEFT JOIN channels c ON c.id = cm.channel_id
+             LEFT JOIN LATERAL (${unheardCountSql('$1')}) unheard ON c.id IS NOT NULL
             WHERE wm.user_id = $1
             ORDER BY wm.joined_at, c.created_at`,
           [userId],
         );
-      const workspaces = new Map<string, { id: string; role: string; channels: { id: string; headSeq: number; lastReadSeq: number }[] }>();
+      const workspaces = new Map<string, { id: string; role: string; channels: ReadyChannel[] }>();
       const rooms = [userRoom(userId)];
       if (socket.data.sessionId) rooms.push(sessionRoom(socket.data.sessionId));
       for (const row of rows) {
@@ -139,7 +143,13 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
           rooms.push(workspaceRoom(row.workspace_id));
         }
         if (row.channel_id) {
-          workspace.channels.push({ id: row.channel_id, headSeq: Number(row.head_seq), lastReadSeq: Number(row.last_read_seq) });
+          workspace.channels.push({
+            id: row.channel_id,
+            headSeq: Number(row.head_seq),
+            lastReadSeq: Number(row.last_read_seq),
+            mode: row.mode,
+            unheardCount: Number(row.unheard_count ?? 0),
+          });
           rooms.push(channelRoom(row.channel_id));
         }
       }

@@ -11,6 +11,7 @@ import { AppException } from '../common/app.exception';
 import { ErrorCode } from '../common/error-code';
 import { AppConfigService } from '../config/app-config.service';
 import { channelRoom, FanoutService, userRoom } from '../fanout/fanout.service';
+import { VoiceFloorPolicy } from '../floor/voice-floor.policy';
 import type { MessageView } from '../messages/message.view';
 import { MessagesService } from '../messages/messages.service';
 import { QUEUES, VOICE_TRANSCODE_JOB, VoiceTranscodeJob } from '../queues/queues';
@@ -166,6 +167,7 @@ export class LiveVoiceService implements OnModuleDestroy {
     private readonly fanout: FanoutService,
     private readonly storage: VoiceStorage,
     private readonly config: AppConfigService,
+    private readonly floor: VoiceFloorPolicy,
   ) {
     // defineCommand is idempotent per name; the scripts run by EVALSHA after the first call.
     redis.defineCommand('voiceOpen', { numberOfKeys: 2, lua: OPEN_SCRIPT });
@@ -183,6 +185,7 @@ export class LiveVoiceService implements OnModuleDestroy {
 
   async start(userId: string, socketId: string, dto: VoiceStartDto): Promise<MessageView> {
     const access = await this.access.requireChannelMember(dto.channelId, userId);
+    await this.floor.beforeStart(userId, dto.channelId);
     await this.rateLimit.consumeWrite(userId);
     // Each open recording may hold up to VOICE_MAX_BYTES in Redis: a user keeps only a few open.
     const [open]: { n: string }[] = await this.dataSource.query(
@@ -243,6 +246,7 @@ export class LiveVoiceService implements OnModuleDestroy {
       throw new AppException(ErrorCode.PAYLOAD_TOO_LARGE, `A chunk may hold at most ${maxChunk} bytes`);
     }
     const recording = await this.speakerRecording(userId, dto.voiceId);
+    await this.floor.beforeChunk(userId, recording.channelId);
     // Chunks are limited by bytes per user (all nodes), so live voice cannot flood the shared Redis.
     await this.rateLimit.consumeChunkBytes(userId, dto.data.length);
     const k = keys(dto.voiceId);
@@ -320,6 +324,7 @@ export class LiveVoiceService implements OnModuleDestroy {
       }
       if ((await this.finalize(dto.voiceId, dto.chunks)) === 'busy') await this.waitUntilFinal(dto.voiceId);
     }
+    await this.floor.afterEnd(userId, recording.channelId);
     return this.messages.get(userId, recording.messageId);
   }
 

@@ -3,6 +3,8 @@ import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { AuthModule } from '../auth/auth.module';
 import { AppConfigService } from '../config/app-config.service';
+import { FloorVoiceBridge } from '../floor/floor-voice.bridge';
+import { FloorModule } from '../floor/floor.module';
 import { MessagesModule } from '../messages/messages.module';
 import { QUEUES } from '../queues/queues';
 import { WsAckInterceptor } from '../realtime/ws-ack.interceptor';
@@ -20,6 +22,7 @@ import { LocalVoiceStorage, VoiceStorage } from './voice-storage';
   imports: [
     AuthModule,
     MessagesModule,
+    FloorModule,
     BullModule.registerQueue({ name: QUEUES.voice }),
     MulterModule.registerAsync({
       inject: [AppConfigService],
@@ -34,6 +37,7 @@ import { LocalVoiceStorage, VoiceStorage } from './voice-storage';
     VoiceService,
     LiveVoiceService,
     VoiceGateway,
+    FloorVoiceBridge,
     WsAckInterceptor,
     {
       provide: VoiceStorage,
