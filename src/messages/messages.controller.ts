@@ -50,7 +50,8 @@ export class MessagesController {
     @Query() query: HistoryQueryDto,
   ) {
     await this.access.requireChannelMember(cid, userId, wid);
-    return this.messages.history(cid, { ...query, limit: query.limit ?? 50 });
+    const { unheard, ...page } = query;
+    return this.messages.history(cid, { ...page, limit: page.limit ?? 50, unheardFor: unheard ? userId : undefined });
   }
 
   @Post('messages')

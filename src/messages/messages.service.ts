@@ -1,3 +1,4 @@
+import { unheardWhereSql } from '../listening/unheard.sql';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -497,10 +498,14 @@ export class MessagesService {
 
   async history(
     channelId: string,
-    query: { before?: number; after?: number; limit: number; topicId?: string },
+    query: { before?: number; after?: number; limit: number; topicId?: string; unheardFor?: string },
   ): Promise<{ messages: MessageView[]; hasMore: boolean }> {
     const params: unknown[] = [channelId, query.limit + 1];
     let where = 'channel_id = $1';
+    if (query.unheardFor) {
+      params.push(query.unheardFor);
+      where += ` AND ${unheardWhereSql(`$${params.length}`)}`;
+    }
     if (query.topicId) {
       params.push(query.topicId);
       where += ` AND topic_id = $${params.length}`;
@@ -514,9 +519,10 @@ export class MessagesService {
       where += ` AND seq > $${params.length}`;
     }
     // `after` pages forwards; otherwise newest first, then flipped to ascending.
-    const order = query.after !== undefined && query.before === undefined ? 'ASC' : 'DESC';
+    // Unheard voice messages are listed oldest first (the next to play), paging on with `after`.
+    const order = query.unheardFor || (query.after !== undefined && query.before === undefined) ? 'ASC' : 'DESC';
     const rows: MessageRow[] = await this.dataSource.query(
-      `SELECT * FROM messages WHERE ${where} ORDER BY seq ${order} LIMIT $2`,
+      `SELECT * FROM messages x WHERE ${where} ORDER BY seq ${order} LIMIT $2`,
       params,
     );
     const hasMore = rows.length > query.limit;

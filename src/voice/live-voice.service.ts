@@ -12,6 +12,7 @@ import { ErrorCode } from '../common/error-code';
 import { AppConfigService } from '../config/app-config.service';
 import { channelRoom, FanoutService, userRoom } from '../fanout/fanout.service';
 import { VoiceFloorPolicy } from '../floor/voice-floor.policy';
+import { ListeningService } from '../listening/listening.service';
 import type { MessageView } from '../messages/message.view';
 import { MessagesService } from '../messages/messages.service';
 import { QUEUES, VOICE_TRANSCODE_JOB, VoiceTranscodeJob } from '../queues/queues';
@@ -168,6 +169,7 @@ export class LiveVoiceService implements OnModuleDestroy {
     private readonly storage: VoiceStorage,
     private readonly config: AppConfigService,
     private readonly floor: VoiceFloorPolicy,
+    private readonly listening: ListeningService,
   ) {
     // defineCommand is idempotent per name; the scripts run by EVALSHA after the first call.
     redis.defineCommand('voiceOpen', { numberOfKeys: 2, lua: OPEN_SCRIPT });
@@ -335,7 +337,7 @@ export class LiveVoiceService implements OnModuleDestroy {
     );
     const message = rows[0];
     if (!message || message.kind !== 'voice' || message.deleted_at) throw AppException.notFound('Voice message');
-    await this.access.requireChannelMember(message.channel_id, userId).catch(() => {
+    const access = await this.access.requireChannelMember(message.channel_id, userId).catch(() => {
       throw AppException.notFound('Voice message');
     });
     const inserted: unknown[] = await this.dataSource.query(
@@ -343,7 +345,10 @@ export class LiveVoiceService implements OnModuleDestroy {
       [messageId, userId],
     );
     // Only the first listen is news.
-    if (inserted.length > 0) this.fanout.emit(channelRoom(message.channel_id), 'voice:listened', { messageId, userId });
+    if (inserted.length > 0) {
+      this.fanout.emit(channelRoom(message.channel_id), 'voice:listened', { messageId, userId });
+      this.listening.finished({ workspaceId: access.workspaceId, channelId: message.channel_id, messageId, userId });
+    }
   }
 
   /** The speaker's socket is gone: its recordings end with what arrived. */

@@ -5,6 +5,7 @@ import { AuthModule } from '../auth/auth.module';
 import { AppConfigService } from '../config/app-config.service';
 import { FloorVoiceBridge } from '../floor/floor-voice.bridge';
 import { FloorModule } from '../floor/floor.module';
+import { ListeningModule } from '../listening/listening.module';
 import { MessagesModule } from '../messages/messages.module';
 import { QUEUES } from '../queues/queues';
 import { WsAckInterceptor } from '../realtime/ws-ack.interceptor';
@@ -23,6 +24,7 @@ import { LocalVoiceStorage, VoiceStorage } from './voice-storage';
     AuthModule,
     MessagesModule,
     FloorModule,
+    ListeningModule,
     BullModule.registerQueue({ name: QUEUES.voice }),
     MulterModule.registerAsync({
       inject: [AppConfigService],

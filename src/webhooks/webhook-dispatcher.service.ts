@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { AppConfigService } from '../config/app-config.service';
 import { AccessService } from '../access/access.service';
 import { FanoutService } from '../fanout/fanout.service';
+import { EVENT_TYPES } from '../messages/channel-event.entity';
 import type { EventEnvelope } from '../messages/message.view';
 import { QUEUES, WEBHOOK_BACKOFF_TYPE, WEBHOOK_DELIVERY_JOB, WebhookDeliveryJob } from '../queues/queues';
 
@@ -19,9 +20,21 @@ interface WebhookTarget {
 
 const CACHE_TTL_MS = 10_000;
 
+/**
+ * What a webhook receives: a committed channel event, or `voice.listened` (src/listening), which takes no
+ * seq and is keyed by (message, listener) instead.
+ */
+export type WebhookEvent =
+  | EventEnvelope
+  | { type: 'voice.listened'; workspaceId: string; channelId: string; messageId: string; userId: string; at: string };
+
+/** Event types a webhook may subscribe to. */
+export const WEBHOOK_EVENT_TYPES = [...EVENT_TYPES, 'voice.listened'] as const;
+
 /** A stable id per (webhook, event): enqueueing the same event twice hits the same row and job. */
-export function deliveryId(webhookId: string, event: EventEnvelope): string {
-  const hex = createHash('sha256').update(`${webhookId}:${event.channelId}:${event.seq}`).digest('hex');
+export function deliveryId(webhookId: string, event: WebhookEvent): string {
+  const key = 'seq' in event ? `${event.channelId}:${event.seq}` : `${event.type}:${event.messageId}:${event.userId}`;
+  const hex = createHash('sha256').update(`${webhookId}:${key}`).digest('hex');
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
@@ -57,8 +70,8 @@ export class WebhookDispatcher implements OnModuleInit {
     this.cache.delete(workspaceId);
   }
 
-  async dispatch(events: EventEnvelope[]): Promise<void> {
-    const rows: { id: string; webhookId: string; event: EventEnvelope }[] = [];
+  async dispatch(events: WebhookEvent[]): Promise<void> {
+    const rows: { id: string; webhookId: string; event: WebhookEvent }[] = [];
     for (const workspaceId of new Set(events.map((e) => e.workspaceId))) {
       const targets = await this.targets(workspaceId);
       if (targets.length === 0) continue;

@@ -10,5 +10,7 @@ import { WebhooksService } from './webhooks.service';
   imports: [BullModule.registerQueue({ name: QUEUES.webhooks })],
   controllers: [WebhooksController],
   providers: [WebhooksService, WebhookDispatcher],
+  // ListeningModule dispatches `voice.listened`.
+  exports: [WebhookDispatcher],
 })
 export class WebhooksModule {}
