@@ -14,6 +14,8 @@ export class ReadyChannelDto {
   @ApiProperty({ description: 'Channel id (the socket is in room ch:<id>)', format: 'uuid' }) id: string;
   @ApiProperty({ description: "The channel's head seq at connect", type: 'integer', example: 42 }) headSeq: number;
   @ApiProperty({ description: "The user's read mark", type: 'integer', example: 40 }) lastReadSeq: number;
+  @ApiProperty({ description: 'chat, or ptt (push-to-talk floor)', enum: ['chat', 'ptt'] }) mode: string;
+  @ApiProperty({ description: 'Voice messages of others the user has not finished', type: 'integer' }) unheardCount: number;
 }
 
 export class ReadyWorkspaceDto {

@@ -24,3 +24,21 @@ export class ChannelModeDto {
   @IsIn(CHANNEL_MODES)
   mode: ChannelMode;
 }
+
+export class FloorRequestResultDto {
+  @ApiProperty({ enum: ['granted', 'queued'] }) state: 'granted' | 'queued';
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Only when queued: 1 = next' }) position?: number;
+}
+
+export class FloorEventDto {
+  @ApiProperty({ format: 'uuid' }) workspaceId: string;
+  @ApiProperty({ format: 'uuid' }) channelId: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'Who may talk now; null when idle' })
+  holder: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When the holder got the floor' })
+  since: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'since + the maximum talk time' })
+  expiresAt: string | null;
+  @ApiProperty({ type: 'string', format: 'uuid', isArray: true, description: 'Waiting users, next first' }) queue: string[];
+  @ApiProperty({ type: 'integer', description: 'Rises with every change of the floor: keep the highest seen' }) rev: number;
+}

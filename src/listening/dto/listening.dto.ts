@@ -23,3 +23,8 @@ export class VoiceListenerDto {
   @ApiProperty({ description: 'When they finished (voice:listened), ISO-8601; null if not yet', nullable: true, type: String, format: 'date-time' })
   listenedAt: string | null;
 }
+
+export class VoiceProgressResultDto {
+  @ApiProperty({ description: 'The furthest position stored for the caller (never less than before)', type: 'integer' })
+  positionMs: number;
+}
