@@ -300,7 +300,7 @@ function Workspace_({ api, user, workspaces, workspace, workspaceId, notice, onN
           )}
           {channel.item.unheardCount > 0 && (
             <span className="badge unheard" aria-label={`${channel.item.unheardCount} unheard voice messages`} data-unheard={channel.item.unheardCount}>
-              🎧 {channel.item.unheardCount}
+              ♪ {channel.item.unheardCount}
             </span>
           )}
           {channel.item.mode === 'ptt' && (
@@ -748,11 +748,11 @@ function Composer({
 function talkText(view: FloorView, store: ChatStore): string {
   switch (view.kind) {
     case 'busy':
-      return `🔴 ${store.name(view.holder)} is talking`;
+      return `● ${store.name(view.holder)} is talking`;
     case 'queued':
-      return `⏳ Queued #${view.position}`;
+      return `… Queued #${view.position}`;
     case 'mine':
-      return '🟢 Your turn: hold to talk';
+      return '▶ Your turn: hold to talk';
     default:
       return '🎙 Hold to talk';
   }
