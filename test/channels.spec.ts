@@ -180,6 +180,7 @@ describe('channels, DMs, topics and messages (REST)', () => {
         lastReadSeq: 0,
         unreadCount: 0,
         unheardCount: 0,
+        unheardTopics: [],
         isMember: false,
       });
       expect(ownerView.body[3]).toMatchObject({ id: dm.id, kind: 'direct', isMember: true });

@@ -92,12 +92,12 @@ describe('push-to-talk floor (floor:request / floor:release, three nodes)', () =
     const outsider = await registerUser(api, 'mode-outsider');
     const channelId = await pttChannel('mode', [member]);
     const list = await api.get(`/api/workspaces/${team.id}/channels`, member.accessToken);
-    expect(list.body.find((c: { id: string }) => c.id === channelId)).toMatchObject({ mode: 'ptt', unheardCount: 0 });
+    expect(list.body.find((c: { id: string }) => c.id === channelId)).toMatchObject({ mode: 'ptt', unheardCount: 0, unheardTopics: [] });
     const socket = await open(nodes[1], member.accessToken);
     const readyChannel = socket.ready.workspaces
       .find((w: { id: string }) => w.id === team.id)
       .channels.find((c: { id: string }) => c.id === channelId);
-    expect(readyChannel).toMatchObject({ mode: 'ptt', unheardCount: 0 });
+    expect(readyChannel).toEqual({ id: channelId, headSeq: expect.any(Number), lastReadSeq: 0, mode: 'ptt', unheardCount: 0, unheardTopics: [] });
     const events: { type: string; data: { mode: string; headSeq: number }; seq: number }[] = [];
     socket.on('event', (e: (typeof events)[number]) => e.type === 'channel.updated' && events.push(e));
     const back = await api.patch(`/api/workspaces/${team.id}/channels/${channelId}`, { mode: 'chat' }, team.owner.accessToken);

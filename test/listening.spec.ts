@@ -49,8 +49,13 @@ describe('listening progress and unheard voice messages', () => {
   };
   let audio: Buffer;
   /** A live voice message of one chunk: a real second of Ogg/Opus, so the worker makes it `ready`, not `failed`. */
-  const record = async (socket: Socket, channelId: string) => {
-    const started = await emitAck(socket, 'voice:start', { channelId, clientMsgId: randomUUID(), mimeType: 'audio/ogg;codecs=opus' });
+  const record = async (socket: Socket, channelId: string, topicId?: string) => {
+    const started = await emitAck(socket, 'voice:start', {
+      channelId,
+      clientMsgId: randomUUID(),
+      mimeType: 'audio/ogg;codecs=opus',
+      ...(topicId ? { topicId } : {}),
+    });
     if (!started.ok) throw new Error(JSON.stringify(started));
     const voiceId = started.data.voice.id as string;
     expect((await emitAck(socket, 'voice:chunk', { voiceId, index: 0, data: audio })).ok).toBe(true);
@@ -59,7 +64,13 @@ describe('listening progress and unheard voice messages', () => {
     return { messageId: started.data.id as string, voiceId, seq: started.data.seq as number };
   };
   const listEntry = async (user: TestUser, channelId: string) =>
-    ((await api.get(`/api/workspaces/${team.id}/channels`, user.accessToken)).body as { id: string; unheardCount: number }[]).find(
+    (
+      (await api.get(`/api/workspaces/${team.id}/channels`, user.accessToken)).body as {
+        id: string;
+        unheardCount: number;
+        unheardTopics: { topicId: string; unheardCount: number }[];
+      }[]
+    ).find(
       (c) => c.id === channelId,
     )!;
   const unheard = (user: TestUser, channelId: string, query = '') =>
@@ -137,6 +148,18 @@ describe('listening progress and unheard voice messages', () => {
     // A deleted one is no longer unheard either.
     expect((await emitAck(speaker, 'message:delete', { messageId: voices[2].messageId })).ok).toBe(true);
     expect((await listEntry(bob, channelId)).unheardCount).toBe(1);
+    // Per topic: in the list, in ready, and ?unheard=true&topicId=.
+    const topic = await api.post(`/api/workspaces/${team.id}/channels/${channelId}/topics`, { title: 'standup' }, alice.accessToken);
+    expect(topic.status).toBe(201);
+    const inTopic = [await record(speaker, channelId, topic.body.id), await record(speaker, channelId, topic.body.id)];
+    expect(await listEntry(bob, channelId)).toMatchObject({ unheardCount: 3, unheardTopics: [{ topicId: topic.body.id, unheardCount: 2 }] });
+    const later = await open(b, bob.accessToken);
+    expect(later.ready.workspaces.find((w: { id: string }) => w.id === team.id).channels.find((c: { id: string }) => c.id === channelId)).toMatchObject({
+      unheardCount: 3,
+      unheardTopics: [{ topicId: topic.body.id, unheardCount: 2 }],
+    });
+    const topicPage = await unheard(bob, channelId, `&topicId=${topic.body.id}`);
+    expect(topicPage.body.messages.map((m: { id: string }) => m.id)).toEqual(inTopic.map((v) => v.messageId));
     // An outsider learns nothing.
     const outsider = await registerUser(api, 'outsider');
     expect((await unheard(outsider, channelId)).status).toBe(404);

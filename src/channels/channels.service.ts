@@ -131,13 +131,14 @@ export class ChannelsService {
   /** Public channels for non-guests plus every channel the caller is in, with unread counts in one query. */
   async list(callerId: string, workspaceId: string): Promise<ChannelListItem[]> {
     const role = await this.access.requireWorkspaceMember(workspaceId, callerId);
-    const rows: (ChannelRow & { is_member: boolean; last_read_seq: string; unread_count: string; unheard_count: string })[] =
+    const rows: (ChannelRow & { is_member: boolean; last_read_seq: string; unread_count: string; unheard_count: string; unheard_topics: { topicId: string; unheardCount: number }[] | null })[] =
       await this.dataSource.query(
         `SELECT c.id, c.workspace_id, c.name, c.kind, c.mode, c.head_seq, c.created_at,
                 m.user_id IS NOT NULL AS is_member,
                 COALESCE(m.last_read_seq, 0) AS last_read_seq,
                 COALESCE(unread.count, 0) AS unread_count,
-                COALESCE(unheard.count, 0) AS unheard_count
+                COALESCE(unheard.count, 0) AS unheard_count,
+                unheard.topics AS unheard_topics
            FROM channels c
            LEFT JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $2
            LEFT JOIN LATERAL (
@@ -156,6 +157,7 @@ export class ChannelsService {
       lastReadSeq: Number(row.last_read_seq),
       unreadCount: Number(row.unread_count),
       unheardCount: Number(row.unheard_count),
+      unheardTopics: row.unheard_topics ?? [],
       isMember: row.is_member,
     }));
   }

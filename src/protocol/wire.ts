@@ -97,11 +97,19 @@ export interface Channel {
 }
 
 /** A row of `GET /api/workspaces/:wid/channels`. */
+/** Unheard voice messages of one topic (only topics that have any are listed). */
+export interface UnheardTopic {
+  topicId: string;
+  unheardCount: number;
+}
+
 export interface ChannelListItem extends Channel {
   lastReadSeq: number;
   unreadCount: number;
   /** Voice messages of others the caller has not finished (`voice:listened`); 0 when not a member. */
   unheardCount: number;
+  /** The part of unheardCount in each topic. */
+  unheardTopics: UnheardTopic[];
   isMember: boolean;
 }
 
@@ -203,6 +211,7 @@ export interface ReadyChannel {
   lastReadSeq: number;
   mode: ChannelMode;
   unheardCount: number;
+  unheardTopics: UnheardTopic[];
 }
 
 export interface ReadyWorkspace {

@@ -121,9 +121,9 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   async handleConnection(socket: PigeonSocket): Promise<void> {
     const { userId } = socket.data;
     try {
-      const rows: { workspace_id: string; role: string; channel_id: string | null; head_seq: string | null; last_read_seq: string | null; mode: ChannelMode; unheard_count: string | null }[] =
+      const rows: { workspace_id: string; role: string; channel_id: string | null; head_seq: string | null; last_read_seq: string | null; mode: ChannelMode; unheard_count: string | null; unheard_topics: { topicId: string; unheardCount: number }[] | null }[] =
         await this.dataSource.query(
-          `SELECT wm.workspace_id, wm.role, c.id AS channel_id, c.head_seq, cm.last_read_seq, c.mode, unheard.count AS unheard_count
+          `SELECT wm.workspace_id, wm.role, c.id AS channel_id, c.head_seq, cm.last_read_seq, c.mode, unheard.count AS unheard_count, unheard.topics AS unheard_topics
              FROM workspace_members wm
              LEFT JOIN channel_members cm ON cm.user_id = wm.user_id AND cm.workspace_id = wm.workspace_id
              LEFT JOIN channels c ON c.id = cm.channel_id
@@ -149,6 +149,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
             lastReadSeq: Number(row.last_read_seq),
             mode: row.mode,
             unheardCount: Number(row.unheard_count ?? 0),
+            unheardTopics: row.unheard_topics ?? [],
           });
           rooms.push(channelRoom(row.channel_id));
         }

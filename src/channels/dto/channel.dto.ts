@@ -72,12 +72,19 @@ export class ChannelDto {
   @ApiProperty({ description: 'The last seq of the channel event log', type: 'integer', example: 42 }) headSeq: number;
 }
 
+export class UnheardTopicDto {
+  @ApiProperty({ description: 'Topic id', format: 'uuid' }) topicId: string;
+  @ApiProperty({ description: 'Unheard voice messages in the topic', type: 'integer' }) unheardCount: number;
+}
+
 export class ChannelListItemDto extends ChannelDto {
   @ApiProperty({ description: "The caller's read marker (0 when not a member)", type: 'integer' }) lastReadSeq: number;
   @ApiProperty({ description: 'Messages after lastReadSeq by other authors, not deleted', type: 'integer' })
   unreadCount: number;
   @ApiProperty({ description: 'Voice messages of others the caller has not finished listening to', type: 'integer' })
   unheardCount: number;
+  @ApiProperty({ description: 'The part of unheardCount in each topic (topics with none are left out)', type: () => [UnheardTopicDto] })
+  unheardTopics: UnheardTopicDto[];
   @ApiProperty({ description: 'Whether the caller is a member (public channels may be listed without it)' })
   isMember: boolean;
 }
