@@ -187,7 +187,7 @@ export class LiveVoiceService implements OnModuleDestroy {
 
   async start(userId: string, socketId: string, dto: VoiceStartDto): Promise<MessageView> {
     const access = await this.access.requireChannelMember(dto.channelId, userId);
-    await this.floor.beforeStart(userId, dto.channelId);
+    await this.floor.beforeStart({ userId, workspaceId: access.workspaceId, channelId: dto.channelId });
     await this.rateLimit.consumeWrite(userId);
     // Each open recording may hold up to VOICE_MAX_BYTES in Redis: a user keeps only a few open.
     const [open]: { n: string }[] = await this.dataSource.query(
@@ -248,7 +248,7 @@ export class LiveVoiceService implements OnModuleDestroy {
       throw new AppException(ErrorCode.PAYLOAD_TOO_LARGE, `A chunk may hold at most ${maxChunk} bytes`);
     }
     const recording = await this.speakerRecording(userId, dto.voiceId);
-    await this.floor.beforeChunk(userId, recording.channelId);
+    await this.floor.beforeChunk({ userId, recording });
     // Chunks are limited by bytes per user (all nodes), so live voice cannot flood the shared Redis.
     await this.rateLimit.consumeChunkBytes(userId, dto.data.length);
     const k = keys(dto.voiceId);
@@ -326,7 +326,7 @@ export class LiveVoiceService implements OnModuleDestroy {
       }
       if ((await this.finalize(dto.voiceId, dto.chunks)) === 'busy') await this.waitUntilFinal(dto.voiceId);
     }
-    await this.floor.afterEnd(userId, recording.channelId);
+    await this.floor.afterEnd({ userId, channelId: recording.channelId });
     return this.messages.get(userId, recording.messageId);
   }
 
