@@ -131,6 +131,7 @@ describe('Pigeon Web: push-to-talk floor and unheard badges', () => {
     expect(unheard).toBeGreaterThanOrEqual(1);
     await b.goto(server.url);
     await b.locator(`[data-channel="radio"] .badge.unheard[data-unheard="${unheard}"]`).waitFor({ timeout: 15_000 });
+    await b.locator('.connection.online').waitFor({ timeout: 15_000 });
     await b.screenshot({ path: join(SHOTS, 'unheard-badges.png') });
     expect(errors).toEqual([]);
   });
