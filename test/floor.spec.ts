@@ -258,6 +258,13 @@ describe('push-to-talk floor (floor:request / floor:release, three nodes)', () =
       error: { code: 'FORBIDDEN' },
     });
     expect(await emitAck(otherSocket, 'floor:request', { channelId })).toEqual({ ok: true, data: { state: 'queued', position: 1 } });
+    // GET .../floor reads what the events announced.
+    const floorPath = `/api/workspaces/${team.id}/channels/${channelId}/floor`;
+    const before = await api.get(floorPath, other.accessToken);
+    expect(before.status).toBe(200);
+    expect(before.body).toEqual({ ...latest(seen), holder: speaker.id, queue: [other.id] });
+    expect((await api.get(floorPath, (await registerUser(api, 'nosy')).accessToken)).status).toBe(404);
+    expect((await api.get(`/api/workspaces/${team.id}/channels/${team.generalId}/floor`, other.accessToken)).body.code).toBe('VALIDATION');
     expect(await emitAck(owner, 'floor:request', { channelId, priority: true })).toEqual({ ok: true, data: { state: 'granted' } });
     await waitFor(() => latest(seen)?.holder === team.owner.id, 5000, 'the owner holding');
     // Not put back in the queue; the one waiting keeps its place.

@@ -4,6 +4,7 @@ import { WsAckInterceptor } from '../realtime/ws-ack.interceptor';
 import { ChannelModeController } from './channel-mode.controller';
 import { ChannelModeRepository } from './channel-mode.repository';
 import { ChannelModeService } from './channel-mode.service';
+import { FloorController } from './floor.controller';
 import { FloorGateway } from './floor.gateway';
 import { FloorRepository } from './floor.repository';
 import { FloorService } from './floor.service';
@@ -15,7 +16,7 @@ import { VoiceFloorPolicy } from './voice-floor.policy';
  */
 @Module({
   imports: [MessagesModule],
-  controllers: [ChannelModeController],
+  controllers: [ChannelModeController, FloorController],
   providers: [FloorRepository, ChannelModeRepository, FloorService, ChannelModeService, FloorGateway, VoiceFloorPolicy, WsAckInterceptor],
   exports: [FloorService, VoiceFloorPolicy, ChannelModeRepository],
 })

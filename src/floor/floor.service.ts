@@ -71,6 +71,15 @@ export class FloorService implements OnModuleDestroy {
     return state.answer === 'granted' ? { state: 'granted' } : { state: 'queued', position: state.position };
   }
 
+  /** GET .../floor: the floor as the next `floor` event would show it (for a client opening the channel). */
+  async current(userId: string, workspaceId: string, channelId: string): Promise<FloorEvent> {
+    const access = await this.access.requireChannelMember(channelId, userId, workspaceId);
+    await this.requirePtt(channelId);
+    const state = await this.floors.run(channelId, { op: 'state' });
+    this.publish(state);
+    return toFloorEvent(state, access.workspaceId);
+  }
+
   async release(userId: string, channelId: string): Promise<Record<string, never>> {
     await this.access.requireChannelMember(channelId, userId);
     await this.requirePtt(channelId);
@@ -172,16 +181,7 @@ export class FloorService implements OnModuleDestroy {
   private publish(state: FloorState): void {
     if (state.lost) this.lost$.next({ channelId: state.channelId, ...state.lost });
     if (state.changed && state.workspaceId) {
-      const event: FloorEvent = {
-        workspaceId: state.workspaceId,
-        channelId: state.channelId,
-        holder: state.holder,
-        since: state.since === null ? null : new Date(state.since).toISOString(),
-        expiresAt: state.expiresAt === null ? null : new Date(state.expiresAt).toISOString(),
-        queue: state.queue,
-        rev: state.rev,
-      };
-      this.fanout.emit(channelRoom(state.channelId), 'floor', event);
+      this.fanout.emit(channelRoom(state.channelId), 'floor', toFloorEvent(state, state.workspaceId));
     }
     const sockets = this.interest.get(state.channelId);
     if (!sockets) return;
@@ -194,4 +194,16 @@ export class FloorService implements OnModuleDestroy {
   private warn(what: string, error: unknown): void {
     this.logger.warn(`${what} failed: ${String(error)}`);
   }
+}
+
+function toFloorEvent(state: FloorState, workspaceId: string): FloorEvent {
+  return {
+    workspaceId,
+    channelId: state.channelId,
+    holder: state.holder,
+    since: state.since === null ? null : new Date(state.since).toISOString(),
+    expiresAt: state.expiresAt === null ? null : new Date(state.expiresAt).toISOString(),
+    queue: state.queue,
+    rev: state.rev,
+  };
 }

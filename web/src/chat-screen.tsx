@@ -557,7 +557,7 @@ function Composer({
   const [body, setBody] = useState('');
   const [recording, setRecording] = useState(false);
   const ptt = store.channels.get(channelId)?.item.mode === 'ptt';
-  const floor = useFloor(client, channelId, ptt);
+  const floor = useFloor(api, client, workspaceId, channelId, ptt);
   /** Queued position from floor:request's ack, until a floor event says more. */
   const [queuedAt, setQueuedAt] = useState<number | null>(null);
   /** The button is held (or V): when the floor comes our way, recording starts. */

@@ -1,24 +1,26 @@
 import { useEffect, useState } from 'react';
-import type { FloorEvent, PigeonClient } from './pigeon';
+import type { FloorEvent, PigeonApi, PigeonClient } from './pigeon';
 
 /**
  * The push-to-talk floor of one `ptt` channel as this client knows it: the newest `floor` event
  * (highest `rev`; events from different server nodes may cross) plus this user's place in it.
  */
-export function useFloor(client: PigeonClient, channelId: string, enabled: boolean): FloorEvent | null {
+export function useFloor(api: PigeonApi, client: PigeonClient, workspaceId: string, channelId: string, enabled: boolean): FloorEvent | null {
   const [floor, setFloor] = useState<FloorEvent | null>(null);
   useEffect(() => {
     setFloor(null);
     if (!enabled) return;
+    const take = (event: FloorEvent) => setFloor((known) => (known && known.rev >= event.rev ? known : event));
     const onFloor = (event: FloorEvent) => {
-      if (event.channelId !== channelId) return;
-      setFloor((known) => (known && known.rev >= event.rev ? known : event));
+      if (event.channelId === channelId) take(event);
     };
     client.on('floor', onFloor);
+    // The events say what changes; opening the channel reads what is.
+    void api.channels.floor(workspaceId, channelId).then(take, () => undefined);
     return () => {
       client.off('floor', onFloor);
     };
-  }, [client, channelId, enabled]);
+  }, [api, client, workspaceId, channelId, enabled]);
   return floor;
 }
 
