@@ -23,7 +23,7 @@ interface FloorEvent {
   rev: number;
 }
 
-const LEASE_MS = 2000;
+const LEASE_MS = 3000;
 const SHORT_TALK_MS = 1500;
 
 /** Push-to-talk floor control across three API nodes (plus one to kill and one with a short talk time). */
