@@ -1,4 +1,3 @@
-import { unheardWhereSql } from '../listening/unheard.sql';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -14,6 +13,7 @@ import { ChannelHead, commitChannelHead, lockChannelHead } from './channel-log';
 import { redactEarlierEvents } from './event-redaction';
 import type { WorkspaceRole } from '../workspaces/workspace-member.entity';
 import { EventEnvelope, MessageRow, MessageView, ReactionView, toMessageView, VoiceView } from './message.view';
+import { unheardWhereSql } from '../listening/unheard.sql';
 
 export interface SendInput {
   channelId: string;
