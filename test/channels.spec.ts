@@ -98,6 +98,7 @@ describe('channels, DMs, topics and messages (REST)', () => {
         workspaceId: team.id,
         name: 'design',
         kind: 'private',
+        mode: 'chat',
         createdAt: expect.any(String),
         headSeq: 3,
       });
@@ -173,10 +174,13 @@ describe('channels, DMs, topics and messages (REST)', () => {
         workspaceId: team.id,
         name: 'open',
         kind: 'public',
+        mode: 'chat',
         createdAt: expect.any(String),
         headSeq: 1,
         lastReadSeq: 0,
         unreadCount: 0,
+        unheardCount: 0,
+        unheardTopics: [],
         isMember: false,
       });
       expect(ownerView.body[3]).toMatchObject({ id: dm.id, kind: 'direct', isMember: true });
@@ -341,6 +345,7 @@ describe('channels, DMs, topics and messages (REST)', () => {
         workspaceId: team.id,
         name: null,
         kind: 'direct',
+        mode: 'chat',
         createdAt: expect.any(String),
         headSeq: 3,
       });

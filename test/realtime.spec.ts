@@ -69,7 +69,7 @@ describe('realtime gateway (/rt)', () => {
       expect(ready.userId).toBe(team.owner.id);
       const workspace = ready.workspaces.find((w: { id: string }) => w.id === team.id);
       expect(workspace.role).toBe('owner');
-      expect(workspace.channels).toContainEqual({ id: team.generalId, headSeq: expect.any(Number), lastReadSeq: 0 });
+      expect(workspace.channels).toContainEqual({ id: team.generalId, headSeq: expect.any(Number), lastReadSeq: 0, mode: 'chat', unheardCount: 0, unheardTopics: [] });
     });
   });
 

@@ -17,12 +17,15 @@
  *    `--listener`) and record the arrival time of each (listener, index) of the server's
  *    `voice:chunk`; both clocks are performance.timeOrigin + performance.now() of the same machine.
  *    Latency = arrival - send of that index; losses = expected deliveries - distinct deliveries.
+ * 3. Floor hand-over (bench/lib/floor-handover.js): a second API node; two speakers, one per node, take
+ *    turns `floorRounds` times in the channel switched to `ptt`: release on node A -> grant seen on node B.
  */
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { fork, spawnSync } = require('node:child_process');
 const { connectReadySocket } = require('../lib/socket');
+const { floorHandover } = require('../lib/floor-handover');
 
 const ORIGIN = performance.timeOrigin;
 const now = () => ORIGIN + performance.now();
@@ -39,6 +42,8 @@ const DEFAULTS = {
   p99LimitMs: 50,
   speedTarget: 100,
   huddleSamples: 1000,
+  floorRounds: 200,
+  floorP99LimitMs: 50,
 };
 
 // ------------------------------------------------------------------ listener child
@@ -294,7 +299,7 @@ async function run(cfgIn, { log }) {
   let worker = null;
   let listenerChild = null;
   const sockets = [];
-  const out = { transcode: [], relay: [] };
+  const out = { transcode: [], relay: [], floor: null };
   try {
     const workerEnv = {
       NODE_ENV: 'production',
@@ -347,6 +352,10 @@ async function run(cfgIn, { log }) {
     // ---- 3. huddle signaling round trip (two more API nodes)
     const { huddleRoundTrip } = require('../lib/huddle-signal');
     out.huddle = await huddleRoundTrip({ redisUrl: redis.url, users: [speakerUser, listenerUsers[0]], channelId: speakerUser.channelId, samples: cfg.huddleSamples, warmup: 50, log });
+    // ---- 4. floor hand-over, across two nodes
+    log(`  floor: ${cfg.floorRounds} hand-overs between two speakers on two API nodes`);
+    nodes.push(...(await startApiNodes(1, { redisUrl: redis.url, extraEnv })));
+    out.floor = await floorHandover({ db, urls: [nodes[0].url, nodes[1].url], users: listenerUsers.slice(0, 2), channelId: speakerUser.channelId, rounds: cfg.floorRounds, log });
   } finally {
     for (const s of sockets) s.close();
     if (listenerChild) {
@@ -385,6 +394,8 @@ async function run(cfgIn, { log }) {
   const speedMet = ogg.medianSpeedX >= cfg.speedTarget && wav.medianSpeedX >= cfg.speedTarget;
   const relayMet = worstP99 <= cfg.p99LimitMs && lost === 0;
 
+  const floor = out.floor;
+  const floorMet = floor !== null && floor.p99Ms <= cfg.floorP99LimitMs;
   const head = ['measurement', 'runs', 'median', 'detail', 'target', 'met?'];
   const rows = [
     [`transcode ${cfg.clipSec} s Ogg/Opus 32k (${clips.ogg.bytes} B): upload -> ready (client)`, ogg.runs, `${ogg.medianSpeedX}× realtime (${ogg.medianTotalMs} ms)`, `runs ${ogg.speedXs.join(' / ')}×; 202 in ${ogg.medianUploadAcceptedMs} ms`, `>= ${cfg.speedTarget}×`, ogg.medianSpeedX >= cfg.speedTarget ? 'yes' : 'no'],
@@ -409,6 +420,14 @@ async function run(cfgIn, { log }) {
           '-',
         ]]
       : []),
+    [
+      'floor hand-over: floor:release on node A -> `floor` naming the next holder at its socket on node B',
+      `${floor.rounds} rounds`,
+      `p50 ${floor.p50Ms} / p99 ${floor.p99Ms} ms`,
+      `p90 ${floor.p90Ms}, max ${floor.maxMs} ms`,
+      `p99 <= ${cfg.floorP99LimitMs} ms`,
+      floorMet ? 'yes' : 'no',
+    ],
   ];
   const transcodeTable = renderTable(
     ['run', 'kind', 'upload 202 ms', 'upload -> ready ms', '× realtime', 'worker-side ms', 'worker × realtime', 'worker process CPU ms (node, excl. ffmpeg)', 'duration_ms'],
@@ -422,7 +441,8 @@ async function run(cfgIn, { log }) {
       transcode: { ogg, wav },
       relay: { p50Ms: p50, worstP99Ms: worstP99, delivered, expected, lost, runs: relay.map((r) => ({ relay: r.relay, chunkAck: r.chunkAck, lost: r.lost, duplicates: r.duplicates, chunkErrors: r.chunkErrors, speakerScheduleLagMaxMs: r.speakerScheduleLagMaxMs, relayedBytesPerSec: r.relayedBytesPerSec, endStatus: r.endStatus })) },
       huddle: out.huddle ?? null,
-      meetsTarget: { transcode: speedMet, relay: relayMet },
+      floor,
+      meetsTarget: { transcode: speedMet, relay: relayMet, floor: floorMet },
     },
     results: {},
     doc: {
@@ -430,17 +450,19 @@ async function run(cfgIn, { log }) {
         `What (transcoding): one API process and the voice worker (\`dist/worker.js\`, BullMQ, one job at a time, ffmpeg from \`@ffmpeg-installer/ffmpeg\`), both with \`VOICE_STORAGE_DIR\` in one temp dir, a fresh \`pigeon_bench\` and a private Redis. A ${cfg.clipSec} s 440 Hz sine is made with the bundled ffmpeg as Ogg/Opus 32 kb/s mono and as WAV (s16le mono 44.1 kHz); each is uploaded ${cfg.transcodeRuns} times, one upload at a time (plus one Ogg warm-up, not counted), with \`POST /api/workspaces/:wid/channels/:cid/voice\` (multipart, 202), and \`GET /api/voice/:id\` is polled every ${cfg.pollMs} ms until \`ready\`. Speed = ${cfg.clipSec} s / (upload start -> \`ready\` seen); worker side = \`voice_clips.updated_at - created_at\` (message insert -> ready update: queue pick-up, one ffmpeg run writing Opus + AAC + 8 kHz PCM for the waveform, storage, DB update).`,
         `What (live relay): 1 speaker socket (the harness process) and ${cfg.listeners} listener sockets (one forked child), bare socket.io-client, websocket transport, all members of one channel (seeded by SQL, tokens minted). The speaker sends \`voice:start\` (audio/ogg;codecs=opus), then ${cfg.chunks} \`voice:chunk\` of ${cfg.chunkBytes} B (slices of the Ogg clip; the relay does not decode) every ${cfg.chunkMs} ms open-loop (${r1((cfg.chunks * cfg.chunkMs) / 1000)} s, ${Math.round((cfg.chunkBytes * 8) / cfg.chunkMs)} kb/s — about ${Math.round((cfg.chunkBytes * 8) / cfg.chunkMs / 32)}× a real 32 kb/s Opus stream, so a stress case), then \`voice:end\`. Latency = listener arrival of server \`voice:chunk\` (index) - speaker send time of that index, both on performance.timeOrigin + performance.now() of this machine. Lost = ${cfg.listeners} × ${cfg.chunks} - distinct (listener, index) arrivals 1 s after \`voice:end\`'s ack.`,
         `What (huddle signaling): two more API processes on the same database and Redis; participant A on node 0 and B on node 1 join one channel's huddle; A sends \`huddle:signal\` (an ICE candidate carrying a sequence number) to B, B signals it straight back, A times send -> echo received: two relays across the Redis adapter, each with the membership and participant checks. ${cfg.huddleSamples} samples after 50 warm-up, one in flight, signal rate limit raised.`,
+        `What (floor hand-over): a second API node joins; two seeded members, one socket on each node, in the same channel switched to \`ptt\` (SQL, then 1.5 s for the nodes' mode cache). Each of ${cfg.floorRounds} rounds: A \`floor:request\` (granted), B \`floor:request\` (queued, position 1), then the clock starts just before A sends \`floor:release\` and stops when B's socket receives the \`floor\` event naming B (release + grant in one Redis script on node A, fan-out through the Redis adapter to node B); B then releases and the idle event is awaited before the next round.`,
         'Rate limits raised (SEND_RATE_*); the per-user send limit applies to `voice:start` only. No baseline: a bare Socket.IO server neither transcodes nor stores/relays recordings.',
       ],
-      target: `transcoding >= ${cfg.speedTarget}× realtime (median); live relay p99 <= ${cfg.p99LimitMs} ms speaker -> ${cfg.listeners} listeners, 0 lost.`,
+      target: `transcoding >= ${cfg.speedTarget}× realtime (median); live relay p99 <= ${cfg.p99LimitMs} ms speaker -> ${cfg.listeners} listeners, 0 lost; floor hand-over p99 <= ${cfg.floorP99LimitMs} ms.`,
       head,
       rows,
       extraMd: `Transcoding runs:\n\n${transcodeTable}\n`,
-      raw: { transcodeRuns: out.transcode, relayRuns: out.relay },
+      raw: { transcodeRuns: out.transcode, relayRuns: out.relay, floor: out.floor },
       summaryLines: [
         `voice: transcode median ${ogg.medianSpeedX}× (ogg) / ${wav.medianSpeedX}× (wav) realtime upload->ready, worker side ${ogg.medianWorkerSpeedX}× / ${wav.medianWorkerSpeedX}×; target >= ${cfg.speedTarget}×.`,
         `voice: live relay 1 -> ${cfg.listeners}: p50 ${p50} ms, p99 ${worstP99} ms, lost ${lost}/${expected}; target p99 <= ${cfg.p99LimitMs} ms.`,
         ...(out.huddle ? [`voice: huddle signal round trip across two nodes: p50 ${out.huddle.p50Ms} ms, p99 ${out.huddle.p99Ms} ms (${out.huddle.samples} samples).`] : []),
+        `voice: floor hand-over (release -> next holder's grant, across nodes): p50 ${floor.p50Ms} ms, p99 ${floor.p99Ms} ms over ${floor.rounds} rounds.`,
       ],
     },
   };

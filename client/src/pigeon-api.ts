@@ -4,7 +4,9 @@ import type {
   Channel,
   ChannelKind,
   ChannelListItem,
+  ChannelMode,
   EventPage,
+  FloorEvent,
   Invite,
   InviteAccepted,
   Member,
@@ -16,6 +18,7 @@ import type {
   User,
   Voice,
   VoiceDetails,
+  VoiceListener,
   Workspace,
 } from './types';
 import { sendMultipart, type UploadSource } from './upload';
@@ -232,6 +235,11 @@ export class PigeonApi {
       this.call('POST', `/workspaces/${seg(wid)}/channels/${seg(cid)}/members`, { body: { userId } }),
     removeMember: (wid: string, cid: string, userId: string): Promise<void> =>
       this.call('DELETE', `/workspaces/${seg(wid)}/channels/${seg(cid)}/members/${seg(userId)}`),
+    /** Owners/admins: `chat`, or `ptt` (push-to-talk floor). */
+    setMode: (wid: string, cid: string, mode: ChannelMode): Promise<Channel> =>
+      this.call('PATCH', `/workspaces/${seg(wid)}/channels/${seg(cid)}`, { body: { mode } }),
+    /** The push-to-talk floor now (a `ptt` channel); later changes come as the socket's `floor` events. */
+    floor: (wid: string, cid: string): Promise<FloorEvent> => this.call('GET', `/workspaces/${seg(wid)}/channels/${seg(cid)}/floor`),
     /** The direct channel with one person (or several); the same set always answers the same channel. */
     openDm: (wid: string, userId: string | string[]): Promise<Channel> =>
       this.call('POST', `/workspaces/${seg(wid)}/dms`, { body: { userIds: Array.isArray(userId) ? userId : [userId] } }),
@@ -245,7 +253,8 @@ export class PigeonApi {
 
   readonly messages = {
     /** One page in ascending seq; without `before`/`after`, the newest page. */
-    list: (wid: string, cid: string, query: { before?: number; after?: number; limit?: number; topicId?: string } = {}): Promise<MessagePage> =>
+    /** `unheard: true`: only the caller's unheard voice messages, oldest first (page on with `after`). */
+    list: (wid: string, cid: string, query: { before?: number; after?: number; limit?: number; topicId?: string; unheard?: boolean } = {}): Promise<MessagePage> =>
       this.call('GET', `${channelPath(wid, cid)}/messages`, { query }),
     /** Every message, newest first, fetching pages (`limit` each) as the loop goes on. */
     history: (wid: string, cid: string, query: { limit?: number; topicId?: string } = {}): AsyncIterable<Message> => {
@@ -301,6 +310,8 @@ export class PigeonApi {
       );
     },
     get: (voiceId: string): Promise<VoiceDetails> => this.call('GET', `/voice/${seg(voiceId)}`),
+    /** Who listened how far: the author and workspace owners/admins. */
+    listeners: (voiceId: string): Promise<VoiceListener[]> => this.call('GET', `/voice/${seg(voiceId)}/listeners`),
     /** The absolute URL of a clip's audio (`voice.url` is a signed path, valid for 1 h; re-read `voice.get` after). */
     audioUrl: (voiceOrUrl: Voice | VoiceDetails | string, format?: 'opus' | 'aac'): string => {
       const path = typeof voiceOrUrl === 'string' ? voiceOrUrl : voiceOrUrl.url;

@@ -21,6 +21,7 @@ import type {
   TypingEvent,
   VoiceChunkEvent,
   VoiceListenedEvent,
+  FloorEvent,
   VoiceMimeType,
 } from './types';
 
@@ -88,6 +89,8 @@ export interface PigeonClientEvents {
   read: (event: ReadEvent) => void;
   'voice:chunk': (event: VoiceChunkEvent) => void;
   'voice:listened': (event: VoiceListenedEvent) => void;
+  /** Push-to-talk floor of a `ptt` channel after every change; keep the highest `rev` per channel. */
+  floor: (event: FloorEvent) => void;
   'auth:expiring': (event: AuthExpiringEvent) => void;
   /** Every `ready`, the first and those after reconnects. */
   ready: (payload: ReadyPayload) => void;
@@ -434,6 +437,7 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
     socket.on('read', (event: ReadEvent) => this.emit('read', event));
     socket.on('voice:chunk', (event: VoiceChunkEvent) => this.emit('voice:chunk', event));
     socket.on('voice:listened', (event: VoiceListenedEvent) => this.emit('voice:listened', event));
+    socket.on('floor', (event: FloorEvent) => this.emit('floor', event));
     socket.on('auth:expiring', (event: AuthExpiringEvent) => void this.handleAuthExpiring(event));
     socket.on('server:shutdown', () => this.handleServerShutdown(socket));
     this.currentSocket = socket;

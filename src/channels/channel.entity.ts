@@ -3,9 +3,12 @@ import { bigintToNumber } from '../database/bigint.transformer';
 
 export const CHANNEL_KINDS = ['public', 'private', 'direct'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+export const CHANNEL_MODES = ['chat', 'ptt'] as const;
+export type ChannelMode = (typeof CHANNEL_MODES)[number];
 
 @Entity('channels')
 @Check('ck_channels_kind', `kind IN ('public','private','direct')`)
+@Check('ck_channels_mode', `mode IN ('chat','ptt')`)
 @Index('uq_channels_workspace_name', ['workspaceId', 'name'], { unique: true, where: 'name IS NOT NULL' })
 @Index('uq_channels_workspace_dm_key', ['workspaceId', 'dmKey'], { unique: true, where: 'dm_key IS NOT NULL' })
 export class Channel {
@@ -22,6 +25,10 @@ export class Channel {
 
   @Column({ type: 'varchar', length: 16 })
   kind: ChannelKind;
+
+  /** `ptt`: push-to-talk floor control (src/floor); set by owners/admins. */
+  @Column({ type: 'varchar', length: 8, default: 'chat' })
+  mode: ChannelMode;
 
   /** The last seq handed out in this channel; its row lock serializes writers (see ARCHITECTURE.md). */
   @Column({ name: 'head_seq', type: 'bigint', default: 0, transformer: bigintToNumber })

@@ -22,6 +22,7 @@ export function toChannelView(channel: Channel): ChannelView {
     workspaceId: channel.workspaceId,
     name: channel.name,
     kind: channel.kind,
+    mode: channel.mode,
     createdAt: channel.createdAt.toISOString(),
     headSeq: channel.headSeq,
   };
@@ -32,6 +33,8 @@ export function toChannelListItem(row: ChannelListRow): ChannelListItem {
     ...toChannelView(row.channel),
     lastReadSeq: row.lastReadSeq,
     unreadCount: row.unreadCount,
+    unheardCount: row.unheardCount,
+    unheardTopics: row.unheardTopics,
     isMember: row.isMember,
   };
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { entityRows, RowMapper } from '../database/entity-rows';
+import { unheardCountSql } from '../listening/unheard.sql';
 import { Channel } from './channel.entity';
 
 export type NewChannelRow = Pick<Channel, 'workspaceId' | 'name' | 'kind' | 'createdBy'> & { dmKey: string | null };
@@ -12,6 +13,9 @@ export interface ChannelListRow {
   isMember: boolean;
   lastReadSeq: number;
   unreadCount: number;
+  /** Voice messages of others the caller has not finished (src/listening), in all and per topic. */
+  unheardCount: number;
+  unheardTopics: { topicId: string; unheardCount: number }[];
 }
 
 /**
@@ -93,12 +97,20 @@ export class ChannelsRepository {
    * with read marks and unread counts in one query; DMs last.
    */
   async listVisible(workspaceId: string, userId: string, withPublic: boolean): Promise<ChannelListRow[]> {
-    const rows: (Record<string, unknown> & { is_member: boolean; last_read_seq: string; unread_count: string })[] =
+    const rows: (Record<string, unknown> & {
+      is_member: boolean;
+      last_read_seq: string;
+      unread_count: string;
+      unheard_count: string;
+      unheard_topics: { topicId: string; unheardCount: number }[] | null;
+    })[] =
       await this.dataSource.query(
         `SELECT c.*,
                 m.user_id IS NOT NULL AS is_member,
                 COALESCE(m.last_read_seq, 0) AS last_read_seq,
-                COALESCE(unread.count, 0) AS unread_count
+                COALESCE(unread.count, 0) AS unread_count,
+                COALESCE(unheard.count, 0) AS unheard_count,
+                unheard.topics AS unheard_topics
            FROM channels c
            LEFT JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $2
            LEFT JOIN LATERAL (
@@ -106,6 +118,7 @@ export class ChannelsRepository {
               WHERE x.channel_id = c.id AND x.seq > m.last_read_seq
                 AND x.author_id <> $2 AND x.deleted_at IS NULL
            ) unread ON m.user_id IS NOT NULL
+           LEFT JOIN LATERAL (${unheardCountSql('$2')}) unheard ON m.user_id IS NOT NULL
           WHERE c.workspace_id = $1
             AND (m.user_id IS NOT NULL OR (c.kind = 'public' AND $3::boolean))
           ORDER BY c.kind = 'direct', c.name, c.created_at, c.id`,
@@ -116,6 +129,8 @@ export class ChannelsRepository {
       isMember: row.is_member,
       lastReadSeq: Number(row.last_read_seq),
       unreadCount: Number(row.unread_count),
+      unheardCount: Number(row.unheard_count),
+      unheardTopics: row.unheard_topics ?? [],
     }));
   }
 }

@@ -144,6 +144,26 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(100)
   OPEN_RECORDINGS_PER_USER_MAX = 2;
 
+  /** Push-to-talk: longest a holder keeps the floor before it is revoked. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000)
+  FLOOR_MAX_TALK_MS = 60_000;
+
+  /** Push-to-talk: a holder recording with no chunk for this long loses the floor (end of media). */
+  @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  FLOOR_END_OF_MEDIA_MS = 2000;
+
+  /** Push-to-talk: the holder's node renews the floor's lease; a dead node's holder loses it within this. */
+  @Transform(toInt) @IsInt() @Min(300) @Max(600_000)
+  FLOOR_LEASE_MS = 10_000;
+
+  /** Push-to-talk: how often the nodes (one at a time, by a Redis lock) revoke expired floors. */
+  @Transform(toInt) @IsInt() @Min(20) @Max(10_000)
+  FLOOR_SWEEP_INTERVAL_MS = 250;
+
+  /** Listening progress: at most one write per listener and message per interval (the last one kept). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(600_000)
+  PROGRESS_WRITE_INTERVAL_MS = 5000;
+
   /** Live voice chunk bytes per user per second (all nodes). */
   @Transform(toInt) @IsInt() @Min(1024)
   VOICE_CHUNK_BYTES_PER_SECOND = 1024 * 1024;

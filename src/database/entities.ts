@@ -4,6 +4,7 @@ import { ChannelMember } from '../channels/channel-member.entity';
 import { Channel } from '../channels/channel.entity';
 import { Topic } from '../channels/topic.entity';
 import { ChannelEvent } from '../messages/channel-event.entity';
+import { ListeningProgress } from '../listening/listening-progress.entity';
 import { Message } from '../messages/message.entity';
 import { Reaction } from '../messages/reaction.entity';
 import { PushSubscription } from '../notifications/push-subscription.entity';
@@ -34,6 +35,7 @@ export const ENTITIES = [
   ChannelEvent,
   VoiceClip,
   VoiceListen,
+  ListeningProgress,
   Webhook,
   WebhookDelivery,
   PushSubscription,

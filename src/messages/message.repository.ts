@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { toPgJson } from '../common/pg-json';
+import { unheardWhereSql } from '../listening/unheard.sql';
 import type { MessageKind } from './message.entity';
 import type { MessageRow } from './message.rows';
 
@@ -29,6 +30,8 @@ export interface HistoryQuery {
   after?: number;
   limit: number;
   topicId?: string;
+  /** Only this member's unheard voice messages (src/listening), oldest first. */
+  unheardFor?: string;
 }
 
 /** The `messages` table (and the topics a message touches). */
@@ -93,6 +96,10 @@ export class MessageRepository {
   async history(channelId: string, query: HistoryQuery): Promise<{ rows: MessageRow[]; hasMore: boolean }> {
     const params: unknown[] = [channelId, query.limit + 1];
     let where = 'channel_id = $1';
+    if (query.unheardFor) {
+      params.push(query.unheardFor);
+      where += ` AND ${unheardWhereSql(`$${params.length}`)}`;
+    }
     if (query.topicId) {
       params.push(query.topicId);
       where += ` AND topic_id = $${params.length}`;
@@ -105,9 +112,10 @@ export class MessageRepository {
       params.push(query.after);
       where += ` AND seq > $${params.length}`;
     }
-    const order = query.after !== undefined && query.before === undefined ? 'ASC' : 'DESC';
+    // `after` pages forwards; unheard voice messages are listed oldest first (the next to play).
+    const order = query.unheardFor || (query.after !== undefined && query.before === undefined) ? 'ASC' : 'DESC';
     const rows: MessageRow[] = await this.dataSource.query(
-      `SELECT * FROM messages WHERE ${where} ORDER BY seq ${order} LIMIT $2`,
+      `SELECT * FROM messages x WHERE ${where} ORDER BY seq ${order} LIMIT $2`,
       params,
     );
     const page = rows.slice(0, query.limit);

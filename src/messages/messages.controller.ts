@@ -56,7 +56,8 @@ export class MessagesController {
     @Query() query: HistoryQueryDto,
   ) {
     await this.access.requireChannelMember(cid, userId, wid);
-    return this.queries.history(cid, { ...query, limit: query.limit ?? 50 });
+    const { unheard, ...page } = query;
+    return this.queries.history(cid, { ...page, limit: page.limit ?? 50, unheardFor: unheard ? userId : undefined });
   }
 
   @Post('messages')

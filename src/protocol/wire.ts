@@ -29,6 +29,8 @@ export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
 
 export type Role = 'owner' | 'admin' | 'member' | 'guest';
 export type ChannelKind = 'public' | 'private' | 'direct';
+/** `ptt`: push-to-talk, one speaker at a time (the floor). */
+export type ChannelMode = 'chat' | 'ptt';
 export type PresenceStatus = 'online' | 'away' | 'dnd';
 export type PresenceState = PresenceStatus | 'offline';
 export type VoiceStatus = 'recording' | 'processing' | 'ready' | 'failed';
@@ -89,14 +91,25 @@ export interface Channel {
   /** null for `direct` channels. */
   name: string | null;
   kind: ChannelKind;
+  mode: ChannelMode;
   createdAt: string;
   headSeq: number;
 }
 
 /** A row of `GET /api/workspaces/:wid/channels`. */
+/** Unheard voice messages of one topic (only topics that have any are listed). */
+export interface UnheardTopic {
+  topicId: string;
+  unheardCount: number;
+}
+
 export interface ChannelListItem extends Channel {
   lastReadSeq: number;
   unreadCount: number;
+  /** Voice messages of others the caller has not finished (`voice:listened`); 0 when not a member. */
+  unheardCount: number;
+  /** The part of unheardCount in each topic. */
+  unheardTopics: UnheardTopic[];
   isMember: boolean;
 }
 
@@ -196,6 +209,9 @@ export interface ReadyChannel {
   id: string;
   headSeq: number;
   lastReadSeq: number;
+  mode: ChannelMode;
+  unheardCount: number;
+  unheardTopics: UnheardTopic[];
 }
 
 export interface ReadyWorkspace {
@@ -258,6 +274,35 @@ export interface VoiceListenedEvent {
   userId: string;
 }
 
+/** Server event `floor`: the push-to-talk floor of a `ptt` channel after every change. */
+export interface FloorEvent {
+  workspaceId: string;
+  channelId: string;
+  holder: string | null;
+  /** When the holder got the floor; null while nobody holds it. */
+  since: string | null;
+  /** `since` + the maximum talk time; null while nobody holds it. */
+  expiresAt: string | null;
+  /** Waiting users, next first. */
+  queue: string[];
+  /** Rises with every change of this channel's floor: a client keeps the highest it has seen. */
+  rev: number;
+}
+
+/** `floor:request`'s ack data. */
+export interface FloorRequestResult {
+  state: 'granted' | 'queued';
+  /** 1 = next; only when queued. */
+  position?: number;
+}
+
+/** A row of `GET /api/voice/:voiceId/listeners`. */
+export interface VoiceListener {
+  userId: string;
+  positionMs: number;
+  listenedAt: string | null;
+}
+
 export interface AuthExpiringEvent {
   expiresAt: string;
 }
@@ -288,6 +333,9 @@ export interface RequestMap {
   };
   'voice:end': { payload: { voiceId: string; chunks: number; durationMs: number }; data: Message };
   'voice:listened': { payload: { messageId: string }; data: EmptyAck };
+  'voice:progress': { payload: { messageId: string; positionMs: number }; data: { positionMs: number } };
+  'floor:request': { payload: { channelId: string; priority?: boolean }; data: FloorRequestResult };
+  'floor:release': { payload: { channelId: string }; data: EmptyAck };
   'auth:refresh': { payload: { token: string }; data: { expiresAt: string } };
 }
 

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { UnheardTopicDto } from '../channels/dto/channel.dto';
 import { ErrorDetailDto } from '../common/api-docs';
 import { ErrorCode } from '../common/error-code';
 import { EventDto } from '../messages/dto/message.dto';
@@ -14,6 +15,10 @@ export class ReadyChannelDto {
   @ApiProperty({ description: 'Channel id (the socket is in room ch:<id>)', format: 'uuid' }) id: string;
   @ApiProperty({ description: "The channel's head seq at connect", type: 'integer', example: 42 }) headSeq: number;
   @ApiProperty({ description: "The user's read mark", type: 'integer', example: 40 }) lastReadSeq: number;
+  @ApiProperty({ description: 'chat, or ptt (push-to-talk floor)', enum: ['chat', 'ptt'] }) mode: string;
+  @ApiProperty({ description: 'Voice messages of others the user has not finished', type: 'integer' }) unheardCount: number;
+  @ApiProperty({ description: 'The part of unheardCount in each topic (topics with none are left out)', type: () => [UnheardTopicDto] })
+  unheardTopics: UnheardTopicDto[];
 }
 
 export class ReadyWorkspaceDto {

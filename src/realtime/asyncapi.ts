@@ -12,6 +12,8 @@ import {
   SendMessageDto,
 } from '../messages/dto/message.dto';
 import { HUDDLE_CLIENT_EVENTS, HUDDLE_SERVER_EVENTS } from '../huddles/huddles.asyncapi';
+import { FloorEventDto, FloorReleaseDto, FloorRequestDto, FloorRequestResultDto } from '../floor/dto/floor.dto';
+import { VoiceProgressDto, VoiceProgressResultDto } from '../listening/dto/listening.dto';
 import { VoiceChunkDto, VoiceEndDto, VoiceListenedDto, VoiceStartDto } from '../voice/dto/live-voice.dto';
 import {
   AckErrorDto,
@@ -159,6 +161,31 @@ export const CLIENT_EVENTS: ClientEventDoc[] = [
     ack: EmptyAckDataDto,
   },
   {
+    event: 'voice:progress',
+    summary: 'Say how far you have played a voice message',
+    description:
+      'Stored per listener, never moving back (the ack carries the furthest position stored); written at most once per ' +
+      'PROGRESS_WRITE_INTERVAL_MS. Not the finished mark: that is voice:listened.',
+    payload: VoiceProgressDto,
+    ack: VoiceProgressResultDto,
+  },
+  {
+    event: 'floor:request',
+    summary: 'Ask for the push-to-talk floor of a ptt channel',
+    description:
+      'Acks granted or queued (position 1 = next). priority: true from an owner/admin pre-empts the holder (others ' +
+      'FORBIDDEN); in a chat channel VALIDATION. Every change is emitted to the room as `floor`.',
+    payload: FloorRequestDto,
+    ack: FloorRequestResultDto,
+  },
+  {
+    event: 'floor:release',
+    summary: 'Give the floor back, or leave its queue',
+    description: 'The first in the queue is granted. In a chat channel VALIDATION.',
+    payload: FloorReleaseDto,
+    ack: EmptyAckDataDto,
+  },
+  {
     event: 'auth:refresh',
     summary: 'Hand the socket a new access token',
     description: 'Must be a token of the same user (else UNAUTHORIZED); moves the disconnect to the new expiry.',
@@ -212,6 +239,14 @@ export const SERVER_EVENTS: ServerEventDoc[] = [
     summary: 'A member finished a voice message',
     description: 'To the channel room, the listener included; once per (message, user).',
     payload: VoiceListenedEventDto,
+  },
+  {
+    event: 'floor',
+    summary: 'The push-to-talk floor changed',
+    description:
+      'To the channel room on every change of a ptt channel\'s floor (grant, queue, release, revoke, pre-emption). ' +
+      'Events from different nodes may cross: keep the highest rev per channel.',
+    payload: FloorEventDto,
   },
   {
     event: 'auth:expiring',

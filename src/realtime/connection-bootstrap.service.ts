@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { channelRoom, userRoom, workspaceRoom } from '../fanout/fanout.service';
+import type { ReadyChannel } from '../protocol/wire';
 import { RealtimeRepository } from './realtime.repository';
 
 /** Room of a session's sockets, so revoking the session disconnects exactly those. */
@@ -7,7 +8,7 @@ export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 
 export interface ReadyPayload {
   userId: string;
-  workspaces: { id: string; role: string; channels: { id: string; headSeq: number; lastReadSeq: number }[] }[];
+  workspaces: { id: string; role: string; channels: ReadyChannel[] }[];
 }
 
 /** What a new socket joins and the `ready` it is sent, from one query. */
@@ -27,7 +28,14 @@ export class ConnectionBootstrap {
         rooms.push(workspaceRoom(row.workspace_id));
       }
       if (row.channel_id) {
-        workspace.channels.push({ id: row.channel_id, headSeq: Number(row.head_seq), lastReadSeq: Number(row.last_read_seq) });
+        workspace.channels.push({
+          id: row.channel_id,
+          headSeq: Number(row.head_seq),
+          lastReadSeq: Number(row.last_read_seq),
+          mode: row.mode ?? 'chat',
+          unheardCount: Number(row.unheard_count ?? 0),
+          unheardTopics: row.unheard_topics ?? [],
+        });
         rooms.push(channelRoom(row.channel_id));
       }
     }

@@ -6,6 +6,8 @@ import { AppException } from '../common/app.exception';
 import { ErrorCode } from '../common/error-code';
 import { AppConfigService } from '../config/app-config.service';
 import { channelRoom, FanoutService, userRoom } from '../fanout/fanout.service';
+import { VoiceFloorPolicy } from '../floor/voice-floor.policy';
+import { ListeningService } from '../listening/listening.service';
 import type { MessageView } from '../messages/message.view';
 import { MessagesService } from '../messages/messages.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
@@ -41,6 +43,8 @@ export class LiveVoiceHandlers {
     private readonly fanout: FanoutService,
     private readonly config: AppConfigService,
     @Inject(LIVE_VOICE_GUARD) private readonly guard: LiveVoiceGuard,
+    private readonly floor: VoiceFloorPolicy,
+    private readonly listening: ListeningService,
   ) {}
 
   async start(userId: string, socketId: string, dto: VoiceStartDto): Promise<MessageView> {
@@ -142,18 +146,20 @@ export class LiveVoiceHandlers {
       }
       await this.finalizer.finalizeOrWait(dto.voiceId, dto.chunks);
     }
+    await this.floor.afterEnd({ userId, channelId: recording.channelId });
     return this.messages.get(userId, recording.messageId);
   }
 
   async listened(userId: string, messageId: string): Promise<void> {
     const message = await this.repository.message(messageId);
     if (!message || message.kind !== 'voice' || message.deleted_at) throw AppException.notFound('Voice message');
-    await this.access.requireChannelMember(message.channel_id, userId).catch(() => {
+    const access = await this.access.requireChannelMember(message.channel_id, userId).catch(() => {
       throw AppException.notFound('Voice message');
     });
     // Only the first listen is news.
     if (await this.repository.addListen(messageId, userId)) {
       this.fanout.emit(channelRoom(message.channel_id), 'voice:listened', { messageId, userId });
+      this.listening.finished({ workspaceId: access.workspaceId, channelId: message.channel_id, messageId, userId });
     }
   }
 

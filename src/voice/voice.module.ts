@@ -3,6 +3,10 @@ import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { AuthModule } from '../auth/auth.module';
 import { AppConfigService } from '../config/app-config.service';
+import { FloorVoiceBridge } from '../floor/floor-voice.bridge';
+import { FloorModule } from '../floor/floor.module';
+import { VoiceFloorPolicy } from '../floor/voice-floor.policy';
+import { ListeningModule } from '../listening/listening.module';
 import { MessagesModule } from '../messages/messages.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { QUEUES } from '../queues/queues';
@@ -10,7 +14,7 @@ import { WsAckInterceptor } from '../realtime/ws-ack.interceptor';
 import { StorageModule } from '../storage/storage.module';
 import { AudioUrlSigner } from './audio-url.signer';
 import { LiveFollowStream } from './live-follow.stream';
-import { LIVE_VOICE_GUARD, OPEN_FLOOR } from './live-voice.guard';
+import { LIVE_VOICE_GUARD } from './live-voice.guard';
 import { LiveVoiceHandlers } from './live-voice.handlers';
 import { LiveRecordings } from './live-recordings';
 import { RecordingFinalizer } from './recording-finalizer';
@@ -35,6 +39,8 @@ import { VoiceViews } from './voice-views';
     MessagesModule,
     OutboxModule,
     StorageModule,
+    FloorModule,
+    ListeningModule,
     BullModule.registerQueue({ name: QUEUES.voice }),
     MulterModule.registerAsync({
       inject: [AppConfigService],
@@ -61,9 +67,10 @@ import { VoiceViews } from './voice-views';
     RecordingSweeper,
     LiveFollowStream,
     LiveVoiceHandlers,
-    // Push-to-talk floor control replaces this (e.g. `{ provide: LIVE_VOICE_GUARD, useExisting: FloorGuard }`).
-    { provide: LIVE_VOICE_GUARD, useValue: OPEN_FLOOR },
+    // Push-to-talk: in a `ptt` channel only the floor's holder starts a recording and sends chunks.
+    { provide: LIVE_VOICE_GUARD, useExisting: VoiceFloorPolicy },
     VoiceGateway,
+    FloorVoiceBridge,
     WsAckInterceptor,
   ],
   exports: [VoiceClipRepository, VoiceClips, StorageModule, MessagesModule],

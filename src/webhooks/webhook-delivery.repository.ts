@@ -31,7 +31,7 @@ export class WebhookDeliveryRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Inserts the deliveries not there yet (the id is derived from webhook and event); answers the new ids. */
-  async insertMissing(rows: { id: string; webhookId: string; event: EventEnvelope }[]): Promise<Set<string>> {
+  async insertMissing(rows: { id: string; webhookId: string; event: { workspaceId: string; type: string } }[]): Promise<Set<string>> {
     // clock_timestamp() rises row by row, so a batch lists newest first in event order too.
     const inserted: { id: string }[] = await this.dataSource.query(
       `INSERT INTO webhook_deliveries (id, webhook_id, workspace_id, event_type, payload, created_at, updated_at)

@@ -50,15 +50,27 @@ export class WebhookDeliveryService {
       this.metrics.webhookOutcome('skipped');
       return;
     }
-    // Envelope fields in contract order (jsonb does not keep key order).
-    const body = JSON.stringify({
-      workspaceId: payload.workspaceId,
-      channelId: payload.channelId,
-      seq: payload.seq,
-      type: payload.type,
-      at: payload.at,
-      data: payload.data,
-    });
+    // Fields in contract order (jsonb does not keep key order); `voice.listened` is not a channel envelope.
+    const listened = payload as unknown as { messageId: string; userId: string };
+    const body = JSON.stringify(
+      eventType === 'voice.listened'
+        ? {
+            type: payload.type,
+            workspaceId: payload.workspaceId,
+            channelId: payload.channelId,
+            messageId: listened.messageId,
+            userId: listened.userId,
+            at: payload.at,
+          }
+        : {
+            workspaceId: payload.workspaceId,
+            channelId: payload.channelId,
+            seq: payload.seq,
+            type: payload.type,
+            at: payload.at,
+            data: payload.data,
+          },
+    );
     const startedAt = new Date();
     const attempt: DeliveryAttempt = { at: startedAt.toISOString(), statusCode: null, error: null, durationMs: 0 };
     // Re-checked at send time too: the name may resolve elsewhere now (DNS rebinding).

@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { AppConfigService } from '../config/app-config.service';
 import { AccessService } from '../access/access.service';
+import { EVENT_TYPES } from '../messages/channel-event.entity';
 import type { EventEnvelope } from '../messages/message.view';
 import { QUEUES, WEBHOOK_BACKOFF_TYPE, WEBHOOK_DELIVERY_JOB, WebhookDeliveryJob } from '../queues/queues';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
@@ -16,9 +17,22 @@ interface WebhookTarget {
   createdBy: string;
 }
 
+
+/**
+ * What a webhook receives: a committed channel event, or `voice.listened` (src/listening), which takes no
+ * seq and is keyed by (message, listener) instead.
+ */
+export type WebhookEvent =
+  | EventEnvelope
+  | { type: 'voice.listened'; workspaceId: string; channelId: string; messageId: string; userId: string; at: string };
+
+/** Event types a webhook may subscribe to. */
+export const WEBHOOK_EVENT_TYPES = [...EVENT_TYPES, 'voice.listened'] as const;
+
 /** A stable id per (webhook, event): enqueueing the same event twice hits the same row and job. */
-export function deliveryId(webhookId: string, event: EventEnvelope): string {
-  const hex = createHash('sha256').update(`${webhookId}:${event.channelId}:${event.seq}`).digest('hex');
+export function deliveryId(webhookId: string, event: WebhookEvent): string {
+  const key = 'seq' in event ? `${event.channelId}:${event.seq}` : `${event.type}:${event.messageId}:${event.userId}`;
+  const hex = createHash('sha256').update(`${webhookId}:${key}`).digest('hex');
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
@@ -41,8 +55,8 @@ export class WebhookDispatcher {
   ) {}
 
   /** Throws when a row or a job could not be written: the relay calls again later. */
-  async dispatch(events: EventEnvelope[]): Promise<void> {
-    const rows: { id: string; webhookId: string; event: EventEnvelope }[] = [];
+  async dispatch(events: WebhookEvent[]): Promise<void> {
+    const rows: { id: string; webhookId: string; event: WebhookEvent }[] = [];
     const workspaceIds = [...new Set(events.map((e) => e.workspaceId))];
     // Read per relay batch, not cached: the relay may run in another process than the one where a
     // webhook was just created, and an event committed after the creation must reach it.

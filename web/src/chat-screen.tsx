@@ -4,6 +4,7 @@ import { HuddleBar } from './huddle-bar';
 import { MembersPanel } from './members-panel';
 import { MessageList, type MessageActions } from './message-list';
 import { createSocket, PigeonError, type Message, type PigeonApi, type PigeonClient, type Topic, type User, type Workspace } from './pigeon';
+import { floorView, useFloor, type FloorView } from './floor';
 import { ChatStore } from './store';
 import { LivePlayer, LiveRecording, microphoneMessage, Playback } from './voice';
 
@@ -94,6 +95,7 @@ function Workspace_({ api, user, workspaces, workspace, workspaceId, notice, onN
   const markHeard = useCallback(
     (message: Message) => {
       setHeard((previous) => {
+        if (!previous.has(message.id) && message.channelId && message.authorId !== user.id) store.heard(message.channelId);
         const next = new Set(previous).add(message.id);
         localStorage.setItem(heardKey(user.id), JSON.stringify([...next].slice(-2000)));
         return next;
@@ -171,7 +173,8 @@ function Workspace_({ api, user, workspaces, workspace, workspaceId, notice, onN
             player!.audio.removeEventListener('timeupdate', once);
           }
         });
-        player.audio.addEventListener('ended', () => markHeard({ id: event.messageId } as Message));
+        // Live chunks never reach their speaker: this is someone else's message.
+        player.audio.addEventListener('ended', () => markHeard({ id: event.messageId, channelId: event.channelId, authorId: '' } as Message));
         players.current.set(event.voiceId, player);
       }
       player.push(event);
@@ -294,6 +297,16 @@ function Workspace_({ api, user, workspaces, workspace, workspaceId, notice, onN
           {unread > 0 && (
             <span className="badge" aria-label={`${unread} unread`} data-unread={unread}>
               {unread}
+            </span>
+          )}
+          {channel.item.unheardCount > 0 && (
+            <span className="badge unheard" aria-label={`${channel.item.unheardCount} unheard voice messages`} data-unheard={channel.item.unheardCount}>
+              ♪ {channel.item.unheardCount}
+            </span>
+          )}
+          {channel.item.mode === 'ptt' && (
+            <span className="ptt-tag" aria-label="push-to-talk channel">
+              PTT
             </span>
           )}
         </button>
@@ -545,6 +558,13 @@ function Composer({
 }) {
   const [body, setBody] = useState('');
   const [recording, setRecording] = useState(false);
+  const ptt = store.channels.get(channelId)?.item.mode === 'ptt';
+  const floor = useFloor(api, client, workspaceId, channelId, ptt);
+  /** Queued position from floor:request's ack, until a floor event says more. */
+  const [queuedAt, setQueuedAt] = useState<number | null>(null);
+  /** The button is held (or V): when the floor comes our way, recording starts. */
+  const holding = useRef(false);
+  const view = ptt ? floorView(floor, store.userId, queuedAt) : ({ kind: 'free' } as const);
   const [voiceNotice, setVoiceNotice] = useState<string | null>(null);
   const lastTyping = useRef(0);
   const current = useRef<LiveRecording | null>(null);
@@ -571,6 +591,46 @@ function Composer({
       onNotice(`Not sent: ${describeError(error)}`);
     }
   };
+
+  /** Push-to-talk: ask for the floor first; queued, the recording starts when our turn comes. */
+  const pressTalk = async (): Promise<void> => {
+    holding.current = true;
+    if (!ptt) return startTalking();
+    setVoiceNotice(null);
+    try {
+      const answer = await client.request('floor:request', { channelId });
+      if (answer.state === 'granted') {
+        setQueuedAt(null);
+        if (holding.current) await startTalking();
+        else void client.request('floor:release', { channelId }).catch(() => undefined);
+      } else {
+        setQueuedAt(answer.position ?? null);
+      }
+    } catch (error) {
+      setVoiceNotice(describeError(error));
+    }
+  };
+
+  const releaseTalk = async (): Promise<void> => {
+    holding.current = false;
+    if (!ptt) return stopTalking();
+    if (current.current) {
+      // voice:end passes the floor on.
+      await stopTalking();
+      return;
+    }
+    // Let go while waiting: leave the queue.
+    setQueuedAt(null);
+    if (view.kind === 'queued' || view.kind === 'mine') void client.request('floor:release', { channelId }).catch(() => undefined);
+  };
+
+  // Our turn came while holding: talk. Lost the floor while talking (revoked, pre-empted): stop.
+  useEffect(() => {
+    if (!ptt) return;
+    if (view.kind === 'mine') setQueuedAt(null);
+    if (view.kind === 'mine' && holding.current && !current.current) void startTalking();
+    if (view.kind !== 'mine' && floor && current.current) void stopTalking();
+  }, [ptt, view.kind, floor?.rev]);
 
   const startTalking = async (): Promise<void> => {
     if (current.current) return;
@@ -602,10 +662,10 @@ function Composer({
     const down = (event: KeyboardEvent) => {
       if (event.repeat || isTextField(event.target) || event.key.toLowerCase() !== 'v' || event.ctrlKey || event.metaKey || event.altKey) return;
       event.preventDefault();
-      void startTalking();
+      void pressTalk();
     };
     const up = (event: KeyboardEvent) => {
-      if (event.key.toLowerCase() === 'v') void stopTalking();
+      if (event.key.toLowerCase() === 'v') void releaseTalk();
     };
     window.addEventListener('keydown', down);
     window.addEventListener('keyup', up);
@@ -618,8 +678,8 @@ function Composer({
   const talkKeys = (event: ReactKeyboardEvent, pressed: boolean): void => {
     if (event.key !== ' ' && event.key !== 'Enter') return;
     event.preventDefault();
-    if (pressed && !event.repeat) void startTalking();
-    if (!pressed) void stopTalking();
+    if (pressed && !event.repeat) void pressTalk();
+    if (!pressed) void releaseTalk();
   };
 
   return (
@@ -640,20 +700,21 @@ function Composer({
       <form onSubmit={(e) => void send(e)}>
         <button
           type="button"
-          className={recording ? 'talk recording' : 'talk'}
+          className={recording ? 'talk recording' : `talk floor-${view.kind}`}
           aria-pressed={recording}
-          aria-label={recording ? 'Recording: release to send' : 'Hold to talk (or hold V)'}
+          data-floor={ptt ? view.kind : undefined}
+          aria-label={recording ? 'Recording: release to send' : talkLabel(view, store)}
           onPointerDown={(e) => {
             e.currentTarget.setPointerCapture(e.pointerId);
-            void startTalking();
+            void pressTalk();
           }}
-          onPointerUp={() => void stopTalking()}
-          onPointerCancel={() => void stopTalking()}
+          onPointerUp={() => void releaseTalk()}
+          onPointerCancel={() => void releaseTalk()}
           onKeyDown={(e) => talkKeys(e, true)}
           onKeyUp={(e) => talkKeys(e, false)}
           onContextMenu={(e) => e.preventDefault()}
         >
-          {recording ? '● Release to send' : '🎙 Hold to talk'}
+          {recording ? '● Release to send' : talkText(view, store)}
         </button>
         <label htmlFor="composer-input" className="sr-only">
           {placeholder}
@@ -683,4 +744,31 @@ function Composer({
       </form>
     </div>
   );
+}
+
+/** The hold-to-talk button in a push-to-talk channel: free, busy (someone talks), queued, your turn. */
+function talkText(view: FloorView, store: ChatStore): string {
+  switch (view.kind) {
+    case 'busy':
+      return `● ${store.name(view.holder)} is talking`;
+    case 'queued':
+      return `… Queued #${view.position}`;
+    case 'mine':
+      return '▶ Your turn: hold to talk';
+    default:
+      return '🎙 Hold to talk';
+  }
+}
+
+function talkLabel(view: FloorView, store: ChatStore): string {
+  switch (view.kind) {
+    case 'busy':
+      return `${store.name(view.holder)} is talking: hold to queue for the floor`;
+    case 'queued':
+      return `Queued for the floor, position ${view.position}: keep holding to talk when your turn comes`;
+    case 'mine':
+      return 'Your turn: hold to talk (or hold V)';
+    default:
+      return 'Hold to talk (or hold V)';
+  }
 }

@@ -10,6 +10,7 @@ export type {
   Channel,
   ChannelListItem,
   EventEnvelope,
+  FloorEvent,
   Member,
   Message,
   MessagePage,

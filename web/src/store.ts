@@ -80,11 +80,25 @@ export class ChatStore {
         state.item = { ...state.item, unreadCount: state.item.unreadCount + 1 };
         if (this.mentionsMe(message)) state.mentions++;
       }
+      if (event.type === 'message.created' && message.kind === 'voice' && message.authorId !== this.userId) {
+        state.item = { ...state.item, unheardCount: state.item.unheardCount + 1 };
+      }
+    } else if (event.type === 'channel.updated') {
+      // Settings (mode) changed; the read state is ours and stays.
+      state.item = { ...state.item, mode: event.data.mode, name: event.data.name };
     } else if (event.type === 'topic.created') {
       if (!state.topics.some((t) => t.id === event.data.id)) state.topics = [event.data, ...state.topics];
     }
     this.bump();
     return message;
+  }
+
+  /** The user finished a voice message of someone else (voice:listened). */
+  heard(channelId: string): void {
+    const state = this.channels.get(channelId);
+    if (!state || state.item.unheardCount === 0) return;
+    state.item = { ...state.item, unheardCount: state.item.unheardCount - 1 };
+    this.bump();
   }
 
   markedRead(channelId: string, seq: number): void {

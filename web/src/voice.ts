@@ -54,6 +54,8 @@ export class LiveRecording {
   private message?: Message;
   private pumping?: Promise<void>;
   private truncated = false;
+  /** Chunks were refused FLOOR_NOT_HELD: the server finalized the message; nothing more is sent. */
+  private floorLost = false;
   private startedAt = 0;
   private stopped?: Promise<void>;
   private readonly clientMsgId = `v-${crypto.randomUUID()}`;
@@ -96,7 +98,7 @@ export class LiveRecording {
   }
 
   private pump(): void {
-    if (!this.voiceId || this.pumping || this.truncated) return;
+    if (!this.voiceId || this.pumping || this.truncated || this.floorLost) return;
     this.pumping = this.sendPending(this.voiceId)
       .catch((error: unknown) => {
         console.warn('voice: live send failed, the recording will be uploaded whole', error);
@@ -112,7 +114,7 @@ export class LiveRecording {
   private async sendPending(voiceId: string): Promise<void> {
     // Yield first, so `pumping` is set before the loop can finish.
     await Promise.resolve();
-    while (this.sent < this.chunks.length && !this.truncated) {
+    while (this.sent < this.chunks.length && !this.truncated && !this.floorLost) {
       const index = this.sent;
       try {
         await retrying(this.client, () => this.client.sendVoiceChunk(voiceId, index, this.chunks[index]));
@@ -120,6 +122,8 @@ export class LiveRecording {
       } catch (error) {
         // CONFLICT: the server already finalized (our socket dropped); the rest goes by upload.
         if (error instanceof PigeonError && error.code === 'CONFLICT') this.truncated = true;
+        // Push-to-talk: the floor was taken (revoked, pre-empted); the server ended the message with what it got.
+        else if (error instanceof PigeonError && error.code === 'FLOOR_NOT_HELD') this.floorLost = true;
         else throw error;
       }
     }
@@ -134,6 +138,7 @@ export class LiveRecording {
     if (this.chunks.length === 0) return { message: null, notice: 'Nothing was recorded.' };
     this.pump();
     while (this.pumping) await this.pumping.catch(() => undefined);
+    if (this.floorLost) return { message: this.message ?? null, notice: 'You lost the floor; what you said until then was sent.' };
     if (this.voiceId && !this.truncated && this.sent === this.chunks.length) {
       try {
         const ended = await retrying(this.client, () => this.client.endVoice(this.voiceId!, this.chunks.length, durationMs));

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
 import { CHANNEL_NAME } from '../../common/validators';
-import { CHANNEL_KINDS, type ChannelKind } from '../channel.entity';
+import { CHANNEL_KINDS, CHANNEL_MODES, type ChannelKind, type ChannelMode } from '../channel.entity';
 
 export const MAX_CHANNEL_INITIAL_MEMBERS = 1000;
 export const MAX_DIRECT_MESSAGE_PEERS = 8;
@@ -66,14 +66,25 @@ export class ChannelDto {
   @ApiProperty({ description: 'Channel name; null for direct channels', nullable: true, type: String, example: 'general' })
   name: string | null;
   @ApiProperty({ description: 'Channel kind', enum: CHANNEL_KINDS, example: 'public' }) kind: ChannelKind;
+  @ApiProperty({ description: 'chat, or ptt (push-to-talk: one speaker at a time)', enum: CHANNEL_MODES, example: 'chat' })
+  mode: ChannelMode;
   @ApiProperty({ description: 'Creation time, ISO-8601', format: 'date-time' }) createdAt: string;
   @ApiProperty({ description: 'The last seq of the channel event log', type: 'integer', example: 42 }) headSeq: number;
+}
+
+export class UnheardTopicDto {
+  @ApiProperty({ description: 'Topic id', format: 'uuid' }) topicId: string;
+  @ApiProperty({ description: 'Unheard voice messages in the topic', type: 'integer' }) unheardCount: number;
 }
 
 export class ChannelListItemDto extends ChannelDto {
   @ApiProperty({ description: "The caller's read marker (0 when not a member)", type: 'integer' }) lastReadSeq: number;
   @ApiProperty({ description: 'Messages after lastReadSeq by other authors, not deleted', type: 'integer' })
   unreadCount: number;
+  @ApiProperty({ description: 'Voice messages of others the caller has not finished listening to', type: 'integer' })
+  unheardCount: number;
+  @ApiProperty({ description: 'The part of unheardCount in each topic (topics with none are left out)', type: () => [UnheardTopicDto] })
+  unheardTopics: UnheardTopicDto[];
   @ApiProperty({ description: 'Whether the caller is a member (public channels may be listed without it)' })
   isMember: boolean;
 }

@@ -1,5 +1,6 @@
+import { Transform } from 'class-transformer';
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath, PickType } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { ChannelDto } from '../../channels/dto/channel.dto';
 import { TopicDto } from '../../channels/dto/topic.dto';
 import { CLIENT_MSG_ID, ToInt, Trim } from '../../common/validators';
@@ -132,6 +133,14 @@ export class HistoryQueryDto {
   @IsOptional()
   @IsUUID()
   topicId?: string;
+
+  @ApiPropertyOptional({
+    description: "true: only the caller's unheard voice messages (of others, not finished), oldest first; page on with `after`",
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  unheard?: boolean;
 }
 
 export class EventsQueryDto {

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsString, MaxLength } from 'class-validator';
-import { EVENT_TYPES } from '../../messages/channel-event.entity';
+import { WEBHOOK_EVENT_TYPES as EVENT_TYPES } from '../webhook-dispatcher.service';
 
 export class CreateWebhookDto {
   @ApiProperty({
@@ -12,7 +12,7 @@ export class CreateWebhookDto {
   url: string;
 
   @ApiProperty({
-    description: '`event.type` values to receive',
+    description: '`event.type` values to receive, and `voice.listened`',
     enum: EVENT_TYPES,
     isArray: true,
     example: ['message.created'],
