@@ -1,4 +1,4 @@
-import { backoffDelay, DEFAULT_BACKOFF, isFinalErrorCode, retryDelay, type BackoffOptions } from './backoff';
+import { backoffDelay, DEFAULT_BACKOFF, hintedReconnectDelay, isFinalErrorCode, retryDelay, type BackoffOptions } from './backoff';
 
 const options: BackoffOptions = { initialDelayMs: 100, maxDelayMs: 2000, factor: 2, jitter: 0.5 };
 
@@ -33,6 +33,26 @@ describe('backoffDelay', () => {
   it('has sane defaults', () => {
     expect(backoffDelay(0, DEFAULT_BACKOFF, () => 0)).toBe(DEFAULT_BACKOFF.initialDelayMs);
     expect(backoffDelay(100, DEFAULT_BACKOFF, () => 0)).toBe(DEFAULT_BACKOFF.maxDelayMs);
+  });
+});
+
+describe('full jitter by default', () => {
+  it('spreads a step over the whole window, 0..base', () => {
+    expect(DEFAULT_BACKOFF.jitter).toBe(1);
+    expect(backoffDelay(2, DEFAULT_BACKOFF, () => 0.999999)).toBe(0);
+    expect(backoffDelay(2, DEFAULT_BACKOFF, () => 0)).toBe(DEFAULT_BACKOFF.initialDelayMs * 4);
+    const delays = Array.from({ length: 2000 }, () => backoffDelay(3, DEFAULT_BACKOFF));
+    const base = DEFAULT_BACKOFF.initialDelayMs * 8;
+    expect(Math.min(...delays)).toBeLessThan(base * 0.1);
+    expect(Math.max(...delays)).toBeGreaterThan(base * 0.9);
+  });
+});
+
+describe('hintedReconnectDelay', () => {
+  it('waits at least the hint and at most twice it', () => {
+    expect(hintedReconnectDelay(500, () => 0)).toBe(500);
+    expect(hintedReconnectDelay(500, () => 0.999)).toBe(1000);
+    expect(hintedReconnectDelay(0, () => 0.5)).toBe(0);
   });
 });
 

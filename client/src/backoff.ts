@@ -8,8 +8,9 @@ export interface BackoffOptions {
   /** Growth per attempt. */
   factor: number;
   /**
-   * Share of the delay that is randomised, 0..1. With 0.5 a 1000 ms step waits 500..1000 ms, so
-   * clients that failed together (a node restart) do not retry together.
+   * Share of the delay that is randomised, 0..1. The default 1 is "full jitter" (a 1000 ms step
+   * waits 0..1000 ms): thousands of clients dropped by one node restart spread over the whole
+   * window instead of arriving in waves; 0.5 would wait 500..1000 ms.
    */
   jitter: number;
 }
@@ -18,7 +19,7 @@ export const DEFAULT_BACKOFF: BackoffOptions = {
   initialDelayMs: 250,
   maxDelayMs: 10_000,
   factor: 2,
-  jitter: 0.5,
+  jitter: 1,
 };
 
 /**
@@ -58,6 +59,15 @@ export function isFinalErrorCode(code: PigeonErrorCode): boolean {
  * (retrying earlier would only be refused and counted again), so it wins over the backoff, with a
  * little jitter on top so a burst of queued sends does not land in the same millisecond.
  */
+/**
+ * Delay before reconnecting after the server refused a handshake with a hint (a saturated node
+ * answers `RATE_LIMITED` with `retryAfterMs`): at least the hint, spread over up to twice it so
+ * the refused clients do not all come back in the same instant.
+ */
+export function hintedReconnectDelay(retryAfterMs: number, random: () => number = Math.random): number {
+  return Math.ceil(retryAfterMs * (1 + random()));
+}
+
 export function retryDelay(
   attempt: number,
   failure: { code: PigeonErrorCode; retryAfterMs?: number },

@@ -51,7 +51,8 @@ function codeOfStatus(status: number): PigeonErrorCode {
 export function connectErrorToPigeonError(error: Error & { data?: unknown }): PigeonError {
   const data = error.data as Partial<ErrorBody> | undefined;
   if (data && typeof data === 'object' && typeof data.code === 'string') {
-    return new PigeonError(data.code, typeof data.message === 'string' ? data.message : error.message);
+    const retryAfterMs = typeof data.retryAfterMs === 'number' && data.retryAfterMs >= 0 ? data.retryAfterMs : undefined;
+    return new PigeonError(data.code, typeof data.message === 'string' ? data.message : error.message, retryAfterMs);
   }
   if (/^[A-Z_]+$/.test(error.message)) return new PigeonError(error.message, error.message);
   return new PigeonError('CONNECT_FAILED', error.message);

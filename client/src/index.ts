@@ -2,7 +2,7 @@ export { PigeonClient } from './pigeon-client';
 export type { PigeonClientEvents, PigeonClientOptions, RequestOptions, RetryInfo, SendOptions } from './pigeon-client';
 export { ChannelSequencer, DEFAULT_GAP_WINDOW_MS } from './channel-sequencer';
 export type { ChannelSequencerOptions, Gap, PushResult, PushStatus, SequencedEvent } from './channel-sequencer';
-export { backoffDelay, DEFAULT_BACKOFF, FINAL_ERROR_CODES, isFinalErrorCode, retryDelay } from './backoff';
+export { backoffDelay, DEFAULT_BACKOFF, FINAL_ERROR_CODES, hintedReconnectDelay, isFinalErrorCode, retryDelay } from './backoff';
 export type { BackoffOptions } from './backoff';
 export { PigeonError, connectErrorToPigeonError } from './errors';
 export { TypedEmitter } from './typed-emitter';

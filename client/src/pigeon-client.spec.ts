@@ -21,6 +21,9 @@ class FakePigeon {
   readonly received: { event: string; payload: unknown }[] = [];
   readonly handlers = new Map<string, Handler>();
   validTokens = new Set(['good']);
+  /** Handshakes still to refuse as a saturated node would (RATE_LIMITED with a hint). */
+  saturatedHandshakes = 0;
+  handshakeTimes: number[] = [];
   port = 0;
   private http!: HttpServer;
   private server!: Server;
@@ -32,6 +35,13 @@ class FakePigeon {
     this.namespace = this.server.of('/rt');
     this.namespace.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: string }).token ?? '';
+      this.handshakeTimes.push(Date.now());
+      if (this.saturatedHandshakes > 0) {
+        this.saturatedHandshakes -= 1;
+        const busy = new Error('RATE_LIMITED') as Error & { data: unknown };
+        busy.data = { code: 'RATE_LIMITED', message: 'node saturated', retryAfterMs: 300 };
+        return next(busy);
+      }
       if (this.validTokens.has(token)) return next();
       const error = new Error('UNAUTHORIZED') as Error & { data: unknown };
       error.data = { code: 'UNAUTHORIZED', message: 'bad token' };
@@ -207,6 +217,19 @@ describe('PigeonClient against a fake /rt server', () => {
     await expect(client.connect()).rejects.toMatchObject({ name: 'PigeonError', code: 'UNAUTHORIZED' });
     expect(client.isReady).toBe(false);
     await expect(client.send({ channelId: 'c1', body: 'hi' })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('waits the retryAfterMs hint of a saturated node and then connects, first connect included', async () => {
+    server.saturatedHandshakes = 2;
+    const { client, errors } = makeClient();
+    const ready = await client.connect();
+    expect(ready.userId).toBe(USER);
+    expect(errors.map((e) => (e as PigeonError).code)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+    const [first, second, third] = server.handshakeTimes;
+    // Each retry waits at least the hint (300 ms) and at most twice it, plus scheduling slack.
+    expect(second - first).toBeGreaterThanOrEqual(290);
+    expect(third - second).toBeGreaterThanOrEqual(290);
+    expect(third - second).toBeLessThan(1500);
   });
 
   it('replays history with replayFromStart and resumes after resumeFrom', async () => {

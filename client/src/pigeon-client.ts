@@ -1,5 +1,5 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import { backoffDelay, DEFAULT_BACKOFF, isFinalErrorCode, retryDelay, type BackoffOptions } from './backoff';
+import { backoffDelay, DEFAULT_BACKOFF, hintedReconnectDelay, isFinalErrorCode, retryDelay, type BackoffOptions } from './backoff';
 import { ChannelSequencer, DEFAULT_GAP_WINDOW_MS, type Gap } from './channel-sequencer';
 import { connectErrorToPigeonError, PigeonError } from './errors';
 import { TypedEmitter } from './typed-emitter';
@@ -462,6 +462,12 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
 
   private handleConnectError(socket: Socket, rawError: Error): void {
     const error = connectErrorToPigeonError(rawError);
+    // A saturated node asks us to come back later: that is waiting, not failure, even for the first connect.
+    if (error.code === 'RATE_LIMITED' && error.retryAfterMs !== undefined && !socket.active) {
+      this.emitError(error);
+      this.scheduleReconnect(socket, error.retryAfterMs);
+      return;
+    }
     if (this.pendingConnect) {
       this.close(error);
       return;
@@ -472,7 +478,7 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
     if (isFinalErrorCode(error.code)) {
       this.close(error);
     } else {
-      this.scheduleReconnect(socket);
+      this.scheduleReconnect(socket, error.code === 'RATE_LIMITED' ? error.retryAfterMs : undefined);
     }
   }
 
@@ -505,8 +511,9 @@ export class PigeonClient extends TypedEmitter<PigeonClientEvents> {
     else this.socketIdleWaiters.add(reconnect);
   }
 
-  private scheduleReconnect(socket: Socket): void {
-    const delay = backoffDelay(this.serverDisconnects++, this.backoff);
+  private scheduleReconnect(socket: Socket, retryAfterMs?: number): void {
+    const attempt = this.serverDisconnects++;
+    const delay = retryAfterMs !== undefined ? hintedReconnectDelay(retryAfterMs) : backoffDelay(attempt, this.backoff);
     this.setTimer(() => {
       if (this.state !== 'closed' && this.currentSocket === socket && !socket.active) socket.connect();
     }, delay);

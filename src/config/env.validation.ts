@@ -140,6 +140,21 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
   SOCKETS_PER_USER_MAX = 20;
 
+  /**
+   * Socket handshakes bootstrapping at once per process (the rest wait in line, in order): a
+   * reconnect storm queues instead of starting thousands of bootstrap queries together.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  CONNECT_ADMISSION_CONCURRENCY = 32;
+
+  /** Handshakes that may wait for a slot; beyond it they are refused RATE_LIMITED with retryAfterMs. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000)
+  CONNECT_ADMISSION_QUEUE = 20_000;
+
+  /** Longest wait for a slot before a handshake is refused RATE_LIMITED with retryAfterMs. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(120_000)
+  CONNECT_ADMISSION_WAIT_MS = 10_000;
+
   /** Live recordings one user may have open at once. */
   @Transform(toInt) @IsInt() @Min(1) @Max(100)
   OPEN_RECORDINGS_PER_USER_MAX = 2;

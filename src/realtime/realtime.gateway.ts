@@ -23,6 +23,7 @@ import { ReadMarks } from '../messages/read-marks.service';
 import { SendPipeline } from '../messages/send/send-pipeline';
 import { PresenceService } from '../presence/presence.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
+import { ConnectAdmission } from './connect-admission';
 import { ConnectionBootstrap, sessionRoom } from './connection-bootstrap.service';
 import { AuthRefreshDto, ChannelReadDto, PresenceSetDto, SyncDto, TypingDto } from './dto/realtime.dto';
 import { WsPayload } from './payload.pipe';
@@ -42,9 +43,9 @@ const EXPIRY_WARNING_MS = 60_000;
 
 type PigeonSocket = Socket & { data: SocketState };
 
-function handshakeError(code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'LIMIT_REACHED', message: string): Error {
+function handshakeError(code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'LIMIT_REACHED' | 'RATE_LIMITED', message: string, retryAfterMs?: number): Error {
   // socket.io sends `message` and `data` to the client as its connect_error.
-  return Object.assign(new Error(code), { data: { code, message } });
+  return Object.assign(new Error(code), { data: retryAfterMs === undefined ? { code, message } : { code, message, retryAfterMs } });
 }
 
 /**
@@ -76,8 +77,17 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly sessions: SessionRevocations,
   ) {}
 
+  /** Handshakes between admission and `ready` hold a slot; a storm waits in line instead of piling up. */
+  private admission: ConnectAdmission | undefined;
+  private readonly admitted = new WeakMap<Socket, () => void>();
+
   afterInit(namespace: Namespace): void {
     const allowed = this.config.corsOrigins;
+    this.admission = new ConnectAdmission({
+      concurrency: this.config.get('CONNECT_ADMISSION_CONCURRENCY'),
+      maxQueue: this.config.get('CONNECT_ADMISSION_QUEUE'),
+      maxWaitMs: this.config.get('CONNECT_ADMISSION_WAIT_MS'),
+    });
     namespace.use((socket, next) => {
       const origin = socket.handshake.headers.origin;
       // Browsers always send Origin; a client without one (a server, the SDK in Node) is judged by its token.
@@ -92,26 +102,44 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
         return next(handshakeError('UNAUTHORIZED', 'Invalid or expired access token'));
       }
       const { userId, expiresAt, sessionId } = verified;
-      // Live sockets of the user on every node, from the presence set (ids scored by expiry).
-      this.presence
-        .liveSocketCount(userId)
-        .then((live) => {
-          const max = this.config.get('SOCKETS_PER_USER_MAX');
-          if (live >= max) return next(handshakeError('LIMIT_REACHED', `At most ${max} connections per user`));
-          (socket.data as SocketState) = { userId, expiresAt, sessionId, expiryTimers: [] };
-          next();
-        })
-        .catch((error: unknown) => {
-          this.logger.warn(`Socket count unavailable, admitting: ${String(error)}`);
-          (socket.data as SocketState) = { userId, expiresAt, sessionId, expiryTimers: [] };
-          next();
-        });
+      void this.admit(socket, userId).then((refusal) => {
+        if (refusal) return next(refusal);
+        (socket.data as SocketState) = { userId, expiresAt, sessionId, expiryTimers: [] };
+        next();
+      });
     });
     this.sessions.onRevoked((sessionId) => namespace.local.in(sessionRoom(sessionId)).disconnectSockets(true));
     // Other nodes' membership changes: apply here, then acknowledge so the caller can answer.
     namespace.on('membership', (change: MembershipChange, ack?: () => void) => {
       void this.membership.apply(change).finally(() => ack?.());
     });
+  }
+
+  /**
+   * A slot in the admission line, then the per-user socket cap (from the presence set, ids scored by
+   * expiry, every node). Answers the refusal to send, or null when admitted (the slot is held until
+   * `ready` is out or the socket goes).
+   */
+  private async admit(socket: Socket, userId: string): Promise<Error | null> {
+    const slot = await this.admission!.acquire();
+    if (!slot.admitted) return handshakeError('RATE_LIMITED', 'This node is busy connecting others: retry after retryAfterMs', slot.retryAfterMs);
+    try {
+      const live = await this.presence.liveSocketCount(userId);
+      const max = this.config.get('SOCKETS_PER_USER_MAX');
+      if (live >= max) {
+        slot.release();
+        return handshakeError('LIMIT_REACHED', `At most ${max} connections per user`);
+      }
+    } catch (error) {
+      this.logger.warn(`Socket count unavailable, admitting: ${String(error)}`);
+    }
+    this.admitted.set(socket, slot.release);
+    return null;
+  }
+
+  private releaseAdmission(socket: Socket): void {
+    this.admitted.get(socket)?.();
+    this.admitted.delete(socket);
   }
 
   async handleConnection(socket: PigeonSocket): Promise<void> {
@@ -122,14 +150,18 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       socket.join(rooms);
       this.scheduleExpiry(socket);
       socket.emit('ready', ready);
+      this.releaseAdmission(socket);
       await this.presence.connected(userId, socket.id, workspaceIds);
     } catch (error) {
       this.logger.error({ err: error }, 'Connection setup failed');
       socket.disconnect(true);
+    } finally {
+      this.releaseAdmission(socket);
     }
   }
 
   async handleDisconnect(socket: PigeonSocket): Promise<void> {
+    this.releaseAdmission(socket);
     socket.data.expiryTimers?.forEach(clearTimeout);
     if (!socket.data.userId) return;
     await this.presence.disconnected(socket.data.userId, socket.id).catch((error: unknown) => {
