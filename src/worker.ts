@@ -3,10 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { preflight } from './common/preflight';
 import { validateEnv } from './config/env.validation';
+import { setProcessContext, systemContext } from './tenancy/tenant-context';
 import { ffmpegBinary } from './voice/ffmpeg-binary';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
+  // Jobs serve every workspace (deliveries, push, transcodes), each looked up by its id: one named scope.
+  setProcessContext(systemContext('worker'));
   await preflight(validateEnv(process.env));
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));

@@ -1,3 +1,4 @@
+import { DEV_DATABASE_URL, databaseUrls } from '../database/database-urls';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
@@ -20,8 +21,13 @@ export class EnvironmentVariables {
   @IsString()
   HOST = '0.0.0.0';
 
+  /** The application's role: not a superuser, no BYPASSRLS, not the tables' owner (row-level security applies). */
   @IsString()
-  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/pigeon';
+  DATABASE_URL = DEV_DATABASE_URL;
+
+  /** The role that owns the schema and runs migrations; unset: DATABASE_URL if set, else local `postgres` (see databaseUrls). */
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  DATABASE_OWNER_URL?: string;
 
   @Transform(toInt) @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE = 20;
@@ -231,6 +237,7 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
   if (raw.ALLOW_PRIVATE_TARGETS === undefined || raw.ALLOW_PRIVATE_TARGETS === '') {
     env.ALLOW_PRIVATE_TARGETS = raw.NODE_ENV === 'development' || raw.NODE_ENV === 'test';
   }
+  env.DATABASE_OWNER_URL = databaseUrls({ DATABASE_URL: raw.DATABASE_URL as string | undefined, DATABASE_OWNER_URL: env.DATABASE_OWNER_URL }).owner;
   if (!env.VAPID_PUBLIC_KEY !== !env.VAPID_PRIVATE_KEY) {
     throw new Error('Invalid configuration:\n  VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together');
   }

@@ -5,6 +5,7 @@ import { LiveVoice1795834159320 } from './migrations/1795834159320-live-voice';
 import { RedactionIndexes1796000002000 } from './migrations/1796000002000-redaction-indexes';
 import { InviteRevocation1796000004000 } from './migrations/1796000004000-invite-revocation';
 import { Search1796000008000 } from './migrations/1796000008000-search';
+import { RowLevelSecurity1797000400000 } from './migrations/1797000400000-row-level-security';
 
 /** Every migration, in order. Never edit one once committed; add a new one. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   RedactionIndexes1796000002000,
   InviteRevocation1796000004000,
   Search1796000008000,
+  RowLevelSecurity1797000400000,
 ];

@@ -13,6 +13,7 @@ import { ChannelHead, commitChannelHead, lockChannelHead } from './channel-log';
 import { redactEarlierEvents } from './event-redaction';
 import type { WorkspaceRole } from '../workspaces/workspace-member.entity';
 import { EventEnvelope, MessageRow, MessageView, ReactionView, toMessageView, VoiceView } from './message.view';
+import { runAsUser } from '../tenancy/tenant-context';
 
 export interface SendInput {
   channelId: string;
@@ -180,7 +181,15 @@ export class MessagesService {
     }
   }
 
-  private async write(batch: PendingSend[]): Promise<void> {
+  private write(batch: PendingSend[]): Promise<void> {
+    // One statement serves several callers: it runs as all of them (their workspaces), each already checked.
+    return runAsUser(
+      batch.map((p) => p.authorId),
+      () => this.writeBatch(batch),
+    );
+  }
+
+  private async writeBatch(batch: PendingSend[]): Promise<void> {
     this.metrics.commitBatchSize.observe(batch.length);
     try {
       const { results, events } = await this.commitTextBatch(batch);

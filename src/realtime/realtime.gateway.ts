@@ -27,6 +27,7 @@ import { AuthRefreshDto, ChannelReadDto, PresenceSetDto, SyncDto, TypingDto } fr
 import { WsPayload } from './payload.pipe';
 import { WsAckInterceptor } from './ws-ack.interceptor';
 import { WsExceptionFilter } from './ws-exception.filter';
+import { runAsSystem } from '../tenancy/tenant-context';
 
 /** What the handshake learns about a socket; kept on `socket.data`. */
 interface SocketState {
@@ -269,7 +270,12 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   /** This node's sockets follow a membership change. */
-  private async applyMembership(change: MembershipChange): Promise<void> {
+  private applyMembership(change: MembershipChange): Promise<void> {
+    // Another user's membership, possibly of a workspace the caller just left: a named cross-tenant scope.
+    return runAsSystem('realtime.membership', () => this.followMembership(change));
+  }
+
+  private async followMembership(change: MembershipChange): Promise<void> {
     if (!change.userId) return;
     const sockets = this.namespace.local.in(userRoom(change.userId));
     if (change.removed) {

@@ -7,6 +7,13 @@ import { socketIoChannel } from '../fanout/fanout.service';
 import Redis from 'ioredis';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { EnvironmentVariables } from '../config/env.validation';
+import { runInContext, userContext, type TenantContext } from '../tenancy/tenant-context';
+
+/** The tenant context of a socket's connection and events: its authenticated user (set in the handshake). */
+function socketTenant(socket: Socket): TenantContext | null {
+  const userId = (socket.data as { userId?: string } | undefined)?.userId;
+  return userId ? userContext(userId) : null;
+}
 
 /**
  * Socket.IO across nodes through Redis pub/sub. The classic (non-sharded) adapter is used because
@@ -59,7 +66,7 @@ export class RedisIoAdapter extends IoAdapter {
     transform: (data: unknown) => Observable<unknown>,
   ): void {
     for (const { message, callback, isAckHandledManually } of handlers) {
-      socket.on(message as string, (...args: unknown[]) => {
+      socket.on(message as string, (...args: unknown[]) => runInContext(socketTenant(socket), () => {
         const { data, ack } = this.mapPayload(args.length === 1 ? args[0] : args);
         let result$: Observable<unknown>;
         try {
@@ -79,8 +86,17 @@ export class RedisIoAdapter extends IoAdapter {
           },
           error: (error: unknown) => this.socketLogger.error(error),
         });
-      });
+      }));
     }
+  }
+
+  /** Connection and disconnection handlers run as the socket's user, like its events. */
+  override bindClientConnect(server: Server, callback: (socket: Socket) => void): void {
+    server.on('connection', (socket: Socket) => runInContext(socketTenant(socket), () => callback(socket)));
+  }
+
+  override bindClientDisconnect(socket: Socket, callback: (reason: unknown) => void): void {
+    socket.once('disconnect', (reason) => runInContext(socketTenant(socket), () => callback(reason)));
   }
 
   override async close(server: unknown): Promise<void> {

@@ -21,6 +21,7 @@ import type { VoiceChunkDto, VoiceEndDto, VoiceStartDto } from './dto/live-voice
 import type { VoiceStatus } from './voice-clip.entity';
 import { TRANSCODE_JOB_OPTIONS } from './voice.service';
 import { VoiceStorage } from './voice-storage';
+import { runAsSystem } from '../tenancy/tenant-context';
 
 /**
  * Redis keys of one live recording; the hash tag keeps them in one cluster slot for the Lua scripts.
@@ -399,7 +400,8 @@ export class LiveVoiceService implements OnModuleDestroy {
     if (this.sweeper) return;
     const every = Math.min(10_000, Math.max(250, Math.floor(this.config.get('VOICE_ABANDON_MS') / 2)));
     this.sweeper = setInterval(() => {
-      void this.sweep().catch((error: unknown) => this.logger.warn(`Voice sweep failed: ${String(error)}`));
+      // Recordings of every workspace: a named cross-tenant scope.
+      void runAsSystem('voice.sweeper', () => this.sweep()).catch((error: unknown) => this.logger.warn(`Voice sweep failed: ${String(error)}`));
     }, every);
     this.sweeper.unref();
   }
