@@ -28,7 +28,9 @@ export async function ensureAppRole(ownerUrl: string, appUrl: string): Promise<A
     if (found.rowCount === 0) {
       const password = app.password ? ` PASSWORD ${quoteLiteral(decodeURIComponent(app.password))}` : '';
       try {
-        await client.query(`CREATE ROLE ${quoteIdent(role)} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE${password}`);
+        await client.query(
+          `CREATE ROLE ${quoteIdent(role)} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE${password}`,
+        );
         created = true;
       } catch (error) {
         // Another starter (another test run, another node) created it first.
@@ -36,7 +38,9 @@ export async function ensureAppRole(ownerUrl: string, appUrl: string): Promise<A
         if (code !== '42710' && code !== '23505') throw error;
       }
     } else if (found.rows[0].rolsuper || found.rows[0].rolbypassrls) {
-      throw new Error(`Role ${role} (DATABASE_URL) is a superuser or has BYPASSRLS: row-level security would not apply to it`);
+      throw new Error(
+        `Role ${role} (DATABASE_URL) is a superuser or has BYPASSRLS: row-level security would not apply to it`,
+      );
     }
     const r = quoteIdent(role);
     const database = quoteIdent(decodeURIComponent(new URL(ownerUrl).pathname.replace(/^\//, '')));
@@ -48,7 +52,9 @@ export async function ensureAppRole(ownerUrl: string, appUrl: string): Promise<A
     await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${r}`);
     await client.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${r}`);
     await client.query(`REVOKE ALL ON TABLE migrations FROM ${r}`);
-    await client.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${r}`);
+    await client.query(
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${r}`,
+    );
     await client.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO ${r}`);
     await client.query('COMMIT');
     return { role, created };

@@ -15,7 +15,9 @@ async function checkRole(dataSource: DataSource): Promise<void> {
        FROM pg_roles r WHERE r.rolname = current_user`,
   );
   if (role?.bypasses) {
-    logger.warn(`DATABASE_URL connects as ${role.name}, a superuser or BYPASSRLS role: row-level security does not apply`);
+    logger.warn(
+      `DATABASE_URL connects as ${role.name}, a superuser or BYPASSRLS role: row-level security does not apply`,
+    );
   } else if (role?.owns) {
     logger.warn(`DATABASE_URL connects as ${role.name}, which owns the tables: use a separate application role`);
   }
@@ -25,7 +27,8 @@ async function checkRole(dataSource: DataSource): Promise<void> {
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfigService],
-      useFactory: (config: AppConfigService) => dataSourceOptions(config.get('DATABASE_URL'), config.get('DATABASE_POOL_SIZE')),
+      useFactory: (config: AppConfigService) =>
+        dataSourceOptions(config.get('DATABASE_URL'), config.get('DATABASE_POOL_SIZE')),
       // TypeORM's own start-up statements (version, extensions) and the role check run under a named scope.
       dataSourceFactory: async (options) =>
         runAsSystem('database.init', async () => {

@@ -42,7 +42,8 @@ export function enterSql(context: TenantContext): string {
 
 function textOf(first: unknown): string | undefined {
   if (typeof first === 'string') return first;
-  if (first && typeof first === 'object' && typeof (first as { text?: unknown }).text === 'string') return (first as { text: string }).text;
+  if (first && typeof first === 'object' && typeof (first as { text?: unknown }).text === 'string')
+    return (first as { text: string }).text;
   return undefined;
 }
 
@@ -116,7 +117,8 @@ function instrument(client: InstrumentedClient): ClientState {
   const state: ClientState = { inTransaction: false, appliedKey: null, statements: 0 };
   const original = client.query.bind(client) as unknown as Query;
   const query = (...args: unknown[]): unknown => {
-    const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as (e: unknown, r?: unknown) => void) : undefined;
+    const callback =
+      typeof args[args.length - 1] === 'function' ? (args.pop() as (e: unknown, r?: unknown) => void) : undefined;
     const first = args[0] as { submit?: unknown } | undefined;
     if (first && typeof first.submit === 'function') {
       // A Submittable (cursor, stream) cannot be wrapped; it may only run inside a context's transaction.
@@ -152,7 +154,11 @@ async function prepare(client: InstrumentedClient): Promise<void> {
   }
 }
 
-type ConnectCallback = (error: Error | undefined, client: pg.PoolClient | undefined, release: (error?: Error | boolean) => void) => void;
+type ConnectCallback = (
+  error: Error | undefined,
+  client: pg.PoolClient | undefined,
+  release: (error?: Error | boolean) => void,
+) => void;
 
 class TenantPool extends pg.Pool {
   // pg-pool's connect has a callback form (TypeORM's) and a promise form; both hand out prepared clients.

@@ -78,9 +78,12 @@ export class RowLevelSecurity1797000400000 implements MigrationInterface {
        END $$`,
     );
 
-    for (const [table, column] of WORKSPACE_TABLES) await queryRunner.query(`SELECT pigeon_enable_tenant_rls('${table}', '${column}')`);
+    for (const [table, column] of WORKSPACE_TABLES)
+      await queryRunner.query(`SELECT pigeon_enable_tenant_rls('${table}', '${column}')`);
     // One's own memberships, which pigeon_tenant_enter reads to find one's workspaces.
-    await queryRunner.query(`CREATE POLICY member_own ON workspace_members FOR SELECT USING (user_id = ANY (${USERS}))`);
+    await queryRunner.query(
+      `CREATE POLICY member_own ON workspace_members FOR SELECT USING (user_id = ANY (${USERS}))`,
+    );
     // Read marks and notification levels: only the member moves their own.
     await queryRunner.query(
       `CREATE POLICY member_update ON channel_members AS RESTRICTIVE FOR UPDATE USING (${SYSTEM} OR user_id = ANY (${USERS}))`,
@@ -96,7 +99,9 @@ export class RowLevelSecurity1797000400000 implements MigrationInterface {
     const withMessage = `${SYSTEM} OR EXISTS (SELECT 1 FROM messages m WHERE m.id = message_id)`;
     for (const table of MESSAGE_TABLES) {
       await this.force(queryRunner, table);
-      await queryRunner.query(`CREATE POLICY tenant_message ON ${table} USING (${withMessage}) WITH CHECK (${withMessage})`);
+      await queryRunner.query(
+        `CREATE POLICY tenant_message ON ${table} USING (${withMessage}) WITH CHECK (${withMessage})`,
+      );
     }
     // A listen mark is the listener's own.
     await queryRunner.query(
@@ -106,13 +111,18 @@ export class RowLevelSecurity1797000400000 implements MigrationInterface {
     // Users: oneself, and whoever shares a workspace with one (names, avatars); e-mail look-ups are the auth scopes'.
     await this.force(queryRunner, 'users');
     const visibleUser = `${SYSTEM} OR id = ANY (${USERS}) OR EXISTS (SELECT 1 FROM workspace_members wm WHERE wm.user_id = users.id)`;
-    await queryRunner.query(`CREATE POLICY tenant_user ON users USING (${visibleUser}) WITH CHECK (${SYSTEM} OR id = ANY (${USERS}))`);
+    await queryRunner.query(
+      `CREATE POLICY tenant_user ON users USING (${visibleUser}) WITH CHECK (${SYSTEM} OR id = ANY (${USERS}))`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     const tables = [...WORKSPACE_TABLES.map(([table]) => table), ...MEMBER_TABLES, ...MESSAGE_TABLES, 'users'];
     for (const table of tables) {
-      const policies: { policyname: string }[] = await queryRunner.query('SELECT policyname FROM pg_policies WHERE tablename = $1', [table]);
+      const policies: { policyname: string }[] = await queryRunner.query(
+        'SELECT policyname FROM pg_policies WHERE tablename = $1',
+        [table],
+      );
       for (const { policyname } of policies) await queryRunner.query(`DROP POLICY "${policyname}" ON ${table}`);
       await queryRunner.query(`ALTER TABLE ${table} NO FORCE ROW LEVEL SECURITY`);
       await queryRunner.query(`ALTER TABLE ${table} DISABLE ROW LEVEL SECURITY`);
