@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppException } from '../common/app.exception';
 import type { ChannelKind } from '../channels/channel.entity';
 import type { WorkspaceRole } from '../workspaces/workspace-member.entity';
+import { runAsSystem } from '../tenancy/tenant-context';
 
 export interface ChannelAccess {
   channelId: string;
@@ -43,9 +44,10 @@ export class AccessService {
     const cached = this.workspaceRoles.get(key);
     if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached.role;
     const generation = this.generation;
-    const rows: { role: WorkspaceRole }[] = await this.dataSource.query(
-      'SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2',
-      [workspaceId, userId],
+    // The cache is shared by every caller on this node: it is filled with the truth, not with what
+    // the current caller's row-level security would show (a negative answer would stick for others).
+    const rows: { role: WorkspaceRole }[] = await runAsSystem('access.lookup', () =>
+      this.dataSource.query('SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2', [workspaceId, userId]),
     );
     const role = rows[0]?.role ?? null;
     if (generation === this.generation) this.workspaceRoles.set(key, { role, loadedAt: Date.now() });
@@ -127,11 +129,13 @@ export class AccessService {
     const cached = this.channels.get(channelId);
     if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached;
     const generation = this.generation;
-    const rows: { workspace_id: string; kind: ChannelKind; user_id: string | null }[] = await this.dataSource.query(
-      `SELECT c.workspace_id, c.kind, m.user_id
-         FROM channels c LEFT JOIN channel_members m ON m.channel_id = c.id
-        WHERE c.id = $1`,
-      [channelId],
+    const rows: { workspace_id: string; kind: ChannelKind; user_id: string | null }[] = await runAsSystem('access.lookup', () =>
+      this.dataSource.query(
+        `SELECT c.workspace_id, c.kind, m.user_id
+           FROM channels c LEFT JOIN channel_members m ON m.channel_id = c.id
+          WHERE c.id = $1`,
+        [channelId],
+      ),
     );
     if (rows.length === 0) return null;
     const entry: CachedChannel = {

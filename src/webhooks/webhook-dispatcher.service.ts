@@ -9,6 +9,7 @@ import { AccessService } from '../access/access.service';
 import { FanoutService } from '../fanout/fanout.service';
 import type { EventEnvelope } from '../messages/message.view';
 import { QUEUES, WEBHOOK_BACKOFF_TYPE, WEBHOOK_DELIVERY_JOB, WebhookDeliveryJob } from '../queues/queues';
+import { runAsSystem } from '../tenancy/tenant-context';
 
 interface WebhookTarget {
   id: string;
@@ -48,7 +49,9 @@ export class WebhookDispatcher implements OnModuleInit {
 
   onModuleInit(): void {
     this.fanout.onCommitted((events) => {
-      this.dispatch(events).catch((error: unknown) => this.logger.error({ err: error }, 'Webhook enqueue failed'));
+      // After commit, for the events' workspaces (which a member who just left no longer sees), into a
+      // per-node cache of targets shared by every caller: a named cross-tenant scope.
+      runAsSystem('webhooks.dispatch', () => this.dispatch(events)).catch((error: unknown) => this.logger.error({ err: error }, 'Webhook enqueue failed'));
     });
   }
 
