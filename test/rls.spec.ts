@@ -229,6 +229,15 @@ describe('row-level security', () => {
     );
   });
 
+  it('applies the context to transactions with an isolation level too (SET TRANSACTION must come first)', async () => {
+    await runAsUser(a.owner.id, () =>
+      app.transaction('SERIALIZABLE', async (manager) => {
+        expect(await manager.query('SHOW transaction_isolation')).toEqual([{ transaction_isolation: 'serializable' }]);
+        expect(await manager.query('SELECT DISTINCT workspace_id FROM messages')).toEqual([{ workspace_id: a.id }]);
+      }),
+    );
+  });
+
   it('never lets a setting outlive its transaction on a pooled connection', async () => {
     // One connection (max: 1): B's statement reuses the very connection A's just used.
     expect(await runAsUser(a.owner.id, () => app.query('SELECT DISTINCT workspace_id FROM messages'))).toEqual([
