@@ -6,6 +6,7 @@ import { RedactionIndexes1796000002000 } from './migrations/1796000002000-redact
 import { InviteRevocation1796000004000 } from './migrations/1796000004000-invite-revocation';
 import { Search1796000008000 } from './migrations/1796000008000-search';
 import { RowLevelSecurity1797000400000 } from './migrations/1797000400000-row-level-security';
+import { SearchUnderRls1797000400001 } from './migrations/1797000400001-search-under-rls';
 
 /** Every migration, in order. Never edit one once committed; add a new one. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   InviteRevocation1796000004000,
   Search1796000008000,
   RowLevelSecurity1797000400000,
+  SearchUnderRls1797000400001,
 ];
