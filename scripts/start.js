@@ -63,6 +63,8 @@ if (needsBuild()) {
   log('dist/ is missing or older than src/: building');
   runOrExit('npm', ['run', 'build'], 'build');
 }
+// As DATABASE_OWNER_URL; then the application role of DATABASE_URL (default pigeon_app) is created if
+// missing and granted the tables, so the API and worker run under row-level security.
 runOrExit(process.execPath, ['dist/database/migrate.js'], 'migrations');
 
 const children = new Map(); // name -> ChildProcess, while it runs

@@ -11,6 +11,7 @@ import { PresenceModule } from './presence/presence.module';
 import { QueueConnectionModule } from './queues/queue-connection.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { SearchModule } from './search/search.module';
+import { TenancyModule } from './tenancy/tenancy.module';
 import { VoiceModule } from './voice/voice.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkspacesModule } from './workspaces/workspaces.module';
@@ -19,6 +20,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
 @Module({
   imports: [
     ...INFRASTRUCTURE_MODULES,
+    TenancyModule,
     PresenceModule,
     AuthModule,
     WorkspacesModule,

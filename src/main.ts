@@ -22,7 +22,7 @@ async function bootstrap(): Promise<void> {
   // Fail fast, naming the bad variable, before anything connects.
   const env = validateEnv(process.env);
   await preflight(env);
-  if (env.RUN_MIGRATIONS) await migrate(env.DATABASE_URL);
+  if (env.RUN_MIGRATIONS) await migrate(env.DATABASE_OWNER_URL ?? env.DATABASE_URL, env.DATABASE_URL);
 
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true, bodyParser: false });
   const logger = new AppLogger(app.get(Logger));

@@ -7,6 +7,7 @@ import { takeConfigWarnings, validateEnv } from './config/env.validation';
 import { JobEventsService } from './metrics/job-events.service';
 import { MetricsService } from './metrics/metrics.service';
 import { WorkerHttpServer } from './metrics/worker-http.server';
+import { setProcessContext, systemContext } from './tenancy/tenant-context';
 import { ffmpegBinary } from './voice/ffmpeg-binary';
 import { WorkerModule } from './worker.module';
 
@@ -15,6 +16,8 @@ const RETURN_MARGIN_MS = 2000;
 
 async function bootstrap(): Promise<void> {
   setProcessRole('worker');
+  // Jobs serve every workspace (deliveries, push, transcodes), each looked up by its id: one named scope.
+  setProcessContext(systemContext('worker'));
   const env = validateEnv(process.env);
   await preflight(env);
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });

@@ -11,6 +11,13 @@ const { ROOT, startServer, stopChild } = require('./procs');
 const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pigeon_bench';
 const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BENCH_JWT_SECRET = 'pigeon-bench-secret-0123456789abcdef0123456789';
+/** The API connects as the application role (row-level security applies); migrations and seeding as the owner. */
+function appRoleUrl(url) {
+  const app = new URL(url);
+  app.username = process.env.BENCH_APP_ROLE ?? 'pigeon_app';
+  app.password = '';
+  return app.toString();
+}
 // NODE_ENV=production serves /metrics only with a token.
 const BENCH_METRICS_TOKEN = 'pigeon-bench-metrics-token';
 
@@ -37,7 +44,7 @@ async function freshDatabase(url = BENCH_DATABASE_URL) {
   }
   const result = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'database', 'migrate.js')], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: url },
+    env: { ...process.env, DATABASE_OWNER_URL: url, DATABASE_URL: appRoleUrl(url) },
     encoding: 'utf8',
     timeout: 120_000,
   });
@@ -48,7 +55,8 @@ async function freshDatabase(url = BENCH_DATABASE_URL) {
 function apiEnv({ databaseUrl, redisUrl, extra = {} }) {
   return {
     NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: appRoleUrl(databaseUrl),
+    DATABASE_OWNER_URL: databaseUrl,
     REDIS_URL: redisUrl,
     JWT_SECRET: BENCH_JWT_SECRET,
     METRICS_TOKEN: BENCH_METRICS_TOKEN,

@@ -59,7 +59,7 @@ async function runTarget(name, { url, specs, cfg, budgetMs, log, metricsUrl, chi
     };
     if (redisPid) g['redis-server (private)'] = [redisPid];
     if (db) {
-      const { rows } = await db.query("SELECT pid FROM pg_stat_activity WHERE datname = 'pigeon_bench' AND pid <> pg_backend_pid()");
+      const { rows } = await db.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
       g['Postgres backends of pigeon_bench'] = rows.map((r) => r.pid);
     }
     return g;

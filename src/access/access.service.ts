@@ -3,6 +3,7 @@ import { AppException } from '../common/app.exception';
 import { AccessRepository } from './access.repository';
 import type { ChannelKind } from '../channels/channel.entity';
 import type { WorkspaceRole } from '../workspaces/workspace-member.entity';
+import { runAsSystem } from '../tenancy/tenant-context';
 
 export interface ChannelAccess {
   channelId: string;
@@ -42,7 +43,9 @@ export class AccessService {
     const cached = this.workspaceRoles.get(key);
     if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached.role;
     const generation = this.generation;
-    const role = await this.repository.workspaceRole(workspaceId, userId);
+    // The cache is shared by every caller on this node: it is filled with the truth, not with what
+    // the current caller's row-level security would show (a negative answer would stick for others).
+    const role = await runAsSystem('access.lookup', () => this.repository.workspaceRole(workspaceId, userId));
     if (generation === this.generation) this.workspaceRoles.set(key, { role, loadedAt: Date.now() });
     return role;
   }
@@ -122,7 +125,7 @@ export class AccessService {
     const cached = this.channels.get(channelId);
     if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached;
     const generation = this.generation;
-    const loaded = await this.repository.channelWithMembers(channelId);
+    const loaded = await runAsSystem('access.lookup', () => this.repository.channelWithMembers(channelId));
     if (!loaded) return null;
     const entry: CachedChannel = { workspaceId: loaded.workspaceId, kind: loaded.kind, members: new Set(loaded.memberIds), loadedAt: Date.now() };
     if (generation === this.generation) {

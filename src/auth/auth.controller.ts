@@ -5,6 +5,7 @@ import { AuthService } from './auth.service';
 import { CurrentUserId } from './current-user.decorator';
 import { AuthResponseDto, LoginDto, RefreshDto, RegisterDto, UserDto } from './dto/auth.dto';
 import { Public } from './public.decorator';
+import { SystemScope } from '../tenancy/system-scope.decorator';
 
 @ApiTags('auth')
 @Controller()
@@ -12,6 +13,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Public()
+  @SystemScope('auth.register')
   @Post('auth/register')
   @ApiOperation({
     summary: 'Create an account',
@@ -24,6 +26,7 @@ export class AuthController {
   }
 
   @Public()
+  @SystemScope('auth.login')
   @Post('auth/login')
   @HttpCode(200)
   @ApiOperation({
@@ -40,6 +43,7 @@ export class AuthController {
   }
 
   @Public()
+  @SystemScope('auth.refresh')
   @Post('auth/refresh')
   @HttpCode(200)
   @ApiOperation({
@@ -58,6 +62,7 @@ export class AuthController {
   }
 
   @Public()
+  @SystemScope('auth.logout')
   @Post('auth/logout')
   @HttpCode(204)
   @ApiOperation({

@@ -4,9 +4,18 @@ describe(validateEnv.name, () => {
   it('fills safe local defaults', () => {
     const env = validateEnv({});
     expect(env.PORT).toBe(3000);
-    expect(env.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/pigeon');
+    // The application as pigeon_app (row-level security applies), migrations as the local superuser.
+    expect(env.DATABASE_URL).toBe('postgres://pigeon_app@127.0.0.1:5432/pigeon');
+    expect(env.DATABASE_OWNER_URL).toBe('postgres://postgres@127.0.0.1:5432/pigeon');
     expect(env.SEND_RATE_BURST).toBe(20);
     expect(env.SYNC_PAGE_LIMIT).toBe(500);
+  });
+
+  it('runs migrations as DATABASE_URL when only that is set (one role for both)', () => {
+    expect(validateEnv({ DATABASE_URL: 'postgres://me@db/app' }).DATABASE_OWNER_URL).toBe('postgres://me@db/app');
+    expect(validateEnv({ DATABASE_URL: 'postgres://app@db/app', DATABASE_OWNER_URL: 'postgres://owner@db/app' }).DATABASE_OWNER_URL).toBe(
+      'postgres://owner@db/app',
+    );
   });
 
   it('names the variable of a wrong value', () => {

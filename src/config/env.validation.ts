@@ -1,3 +1,4 @@
+import { DEV_DATABASE_URL, databaseUrls } from '../database/database-urls';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
@@ -25,8 +26,13 @@ export class EnvironmentVariables {
   @IsString()
   HOST = '0.0.0.0';
 
+  /** The application's role: not a superuser, no BYPASSRLS, not the tables' owner (row-level security applies). */
   @IsString()
-  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/pigeon';
+  DATABASE_URL = DEV_DATABASE_URL;
+
+  /** The role that owns the schema and runs migrations; unset: DATABASE_URL if set, else local `postgres` (see databaseUrls). */
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  DATABASE_OWNER_URL?: string;
 
   @Transform(toInt) @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE = 20;
@@ -383,6 +389,7 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
   if (!env.S3_ACCESS_KEY_ID !== !env.S3_SECRET_ACCESS_KEY) {
     throw new Error('Invalid configuration:\n  S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together');
   }
+  env.DATABASE_OWNER_URL = databaseUrls({ DATABASE_URL: raw.DATABASE_URL as string | undefined, DATABASE_OWNER_URL: env.DATABASE_OWNER_URL }).owner;
   if (!env.VAPID_PUBLIC_KEY !== !env.VAPID_PRIVATE_KEY) {
     throw new Error('Invalid configuration:\n  VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together');
   }

@@ -1,8 +1,14 @@
 import type { DataSourceOptions } from 'typeorm';
+import { tenantPg } from '../tenancy/tenant-pool';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
-export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions {
+/**
+ * `app`: the application's connections, each statement in a tenant context (src/tenancy/).
+ * `owner`: migrations and the CLI, under the named `migration` scope (a startup option), so data
+ * migrations see every row even where the owner is subject to the policies (FORCE).
+ */
+export function dataSourceOptions(url: string, poolSize = 20, role: 'app' | 'owner' = 'app'): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -11,6 +17,7 @@ export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions
     synchronize: false,
     migrationsRun: false,
     migrationsTableName: 'migrations',
-    extra: { max: poolSize },
+    ...(role === 'app' ? { driver: tenantPg } : {}),
+    extra: { max: poolSize, ...(role === 'owner' ? { options: '-c pigeon.scope=migration' } : {}) },
   };
 }

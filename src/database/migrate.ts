@@ -1,13 +1,20 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
+import { ensureAppRole } from './app-role';
 import { dataSourceOptions } from './data-source-options';
+import { databaseUrls } from './database-urls';
 import { ensureDatabase } from './ensure-database';
 
-/** Creates the database if needed and applies pending migrations; safe to run from several processes. */
-export async function migrate(url: string): Promise<string[]> {
-  await ensureDatabase(url);
-  const dataSource = new DataSource({ ...dataSourceOptions(url, 2), migrationsTransactionMode: 'all' });
+/**
+ * Creates the database if needed and applies pending migrations as the owner (`ownerUrl`); then, when
+ * the application connects as another role (`appUrl`), makes sure that role exists and may use the
+ * tables. Safe to run from several processes.
+ */
+export async function migrate(ownerUrl: string, appUrl: string = ownerUrl): Promise<string[]> {
+  await ensureDatabase(ownerUrl);
+  const dataSource = new DataSource({ ...dataSourceOptions(ownerUrl, 2, 'owner'), migrationsTransactionMode: 'all' });
   await dataSource.initialize();
+  let applied: string[];
   try {
     // An advisory lock keeps concurrent starters (several API nodes) from racing each other;
     // it is held on its own connection, which must also release it.
@@ -15,8 +22,7 @@ export async function migrate(url: string): Promise<string[]> {
     await lockRunner.connect();
     try {
       await lockRunner.query('SELECT pg_advisory_lock(727274)');
-      const applied = await dataSource.runMigrations();
-      return applied.map((m) => m.name);
+      applied = (await dataSource.runMigrations()).map((m) => m.name);
     } finally {
       await lockRunner.query('SELECT pg_advisory_unlock(727274)').catch(() => undefined);
       await lockRunner.release();
@@ -24,10 +30,13 @@ export async function migrate(url: string): Promise<string[]> {
   } finally {
     await dataSource.destroy();
   }
+  await ensureAppRole(ownerUrl, appUrl);
+  return applied;
 }
 
 if (require.main === module) {
-  migrate(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pigeon')
+  const urls = databaseUrls(process.env);
+  migrate(urls.owner, urls.app)
     .then((names) => {
       process.stdout.write(names.length ? `Applied: ${names.join(', ')}\n` : 'No pending migrations\n');
     })

@@ -7,6 +7,9 @@ import { InviteRevocation1796000004000 } from './migrations/1796000004000-invite
 import { Search1796000008000 } from './migrations/1796000008000-search';
 import { Outbox1797000200000 } from './migrations/1797000200000-outbox';
 import { FloorListening1797000600000 } from './migrations/1797000600000-floor-listening';
+import { RowLevelSecurity1797000400000 } from './migrations/1797000400000-row-level-security';
+import { SearchUnderRls1797000400001 } from './migrations/1797000400001-search-under-rls';
+import { RlsWave3Tables1797000900000 } from './migrations/1797000900000-rls-wave3-tables';
 
 /** Every migration, in order. Never edit one once committed; add a new one. */
 export const MIGRATIONS = [
@@ -18,5 +21,8 @@ export const MIGRATIONS = [
   InviteRevocation1796000004000,
   Search1796000008000,
   Outbox1797000200000,
+  RowLevelSecurity1797000400000,
+  SearchUnderRls1797000400001,
   FloorListening1797000600000,
+  RlsWave3Tables1797000900000,
 ];

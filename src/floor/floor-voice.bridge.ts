@@ -3,6 +3,7 @@ import type { Subscription } from 'rxjs';
 import { RecordingFinalizer } from '../voice/recording-finalizer';
 import { ChannelModeRepository } from './channel-mode.repository';
 import { FloorLost, FloorService } from './floor.service';
+import { runAsSystem } from '../tenancy/tenant-context';
 
 /**
  * A holder who loses the floor (pre-empted, timed out, silent, node gone, released while recording)
@@ -21,7 +22,8 @@ export class FloorVoiceBridge implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.subscription = this.floor.lost$.subscribe((lost) => void this.endRecordings(lost));
+    // Whoever's action (or timer) took the floor, the recording is the lost holder's: a named scope.
+    this.subscription = this.floor.lost$.subscribe((lost) => void runAsSystem('floor.lost', () => this.endRecordings(lost)));
   }
 
   onModuleDestroy(): void {

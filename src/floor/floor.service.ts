@@ -10,6 +10,7 @@ import { channelRoom, FanoutService } from '../fanout/fanout.service';
 import type { FloorEvent, FloorRequestResult } from '../protocol/wire';
 import { ChannelModeRepository } from './channel-mode.repository';
 import { FloorLossReason, FloorRepository, FloorState } from './floor.repository';
+import { runAsSystem } from '../tenancy/tenant-context';
 
 /** A holder lost the floor; its open recording must end (see FloorVoiceBridge). */
 export interface FloorLost {
@@ -133,8 +134,8 @@ export class FloorService implements OnModuleDestroy {
     if (this.timers.length) return;
     const lease = this.config.get('FLOOR_LEASE_MS');
     const every = this.config.get('FLOOR_SWEEP_INTERVAL_MS');
-    const renew = setInterval(() => void this.renew().catch((e: unknown) => this.warn('Floor renew', e)), Math.floor(lease / 3));
-    const sweep = setInterval(() => void this.sweep(every).catch((e: unknown) => this.warn('Floor sweep', e)), every);
+    const renew = setInterval(() => void runAsSystem('floor.lease', () => this.renew()).catch((e: unknown) => this.warn('Floor renew', e)), Math.floor(lease / 3));
+    const sweep = setInterval(() => void runAsSystem('floor.lease', () => this.sweep(every)).catch((e: unknown) => this.warn('Floor sweep', e)), every);
     renew.unref();
     sweep.unref();
     this.timers = [renew, sweep];

@@ -5,6 +5,7 @@ import { AppConfigService } from '../config/app-config.service';
 import type { VoiceListener } from '../protocol/wire';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.service';
 import { ListeningRepository } from './listening.repository';
+import { runAsSystem } from '../tenancy/tenant-context';
 
 /** One listener's progress on one message, on this node, between writes. */
 interface Pending {
@@ -46,7 +47,8 @@ export class ListeningService implements OnModuleDestroy {
   ) {}
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.allSettled([...this.pending.values()].map((entry) => this.flush(entry)));
+    // Shutdown flushes every listener's last position at once: a named scope, not a caller's.
+    await Promise.allSettled([...this.pending.values()].map((entry) => runAsSystem('listening.flush', () => this.flush(entry))));
     this.pending.clear();
   }
 

@@ -10,6 +10,7 @@ import {
   VapidPublicKeyDto,
 } from './dto/push-subscription.dto';
 import { PushSubscriptionsService } from './push-subscriptions.service';
+import { SystemScope } from '../tenancy/system-scope.decorator';
 
 @ApiTags('push')
 @Controller()
@@ -29,6 +30,8 @@ export class PushSubscriptionsController {
   }
 
   @ApiBearerAuth()
+  // An endpoint names a browser: the account that subscribes it last takes it over from whoever held it.
+  @SystemScope('push.subscribe')
   @Post('me/push-subscriptions')
   @ApiOperation({
     summary: "Register this browser's push subscription",

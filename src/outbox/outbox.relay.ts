@@ -6,6 +6,7 @@ import { PushDispatcher } from '../notifications/push-dispatcher.service';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.service';
 import { OutboxRepository, OutboxRow } from './outbox.repository';
 import { VoiceJobDispatcher } from './voice-job.dispatcher';
+import { runAsSystem } from '../tenancy/tenant-context';
 
 const BATCH = 200;
 const BACKOFF_BASE_MS = 500;
@@ -81,7 +82,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy, OnE
     this.running = this.drain().finally(() => (this.running = null));
   }
 
-  private async drain(): Promise<void> {
+  private drain(): Promise<void> {
+    // Rows of every workspace, whoever's commit woke the relay: a named cross-tenant scope.
+    return runAsSystem('outbox.relay', () => this.drainAll());
+  }
+
+  private async drainAll(): Promise<void> {
     do {
       this.again = false;
       try {

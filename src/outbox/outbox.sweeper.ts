@@ -3,6 +3,7 @@ import { AppConfigService } from '../config/app-config.service';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.service';
 import { OutboxRepository } from './outbox.repository';
 import { OutboxRelay } from './outbox.relay';
+import { runAsSystem } from '../tenancy/tenant-context';
 
 /**
  * The safety net behind the outbox, for what went wrong after a job was queued (a Redis flush, a
@@ -25,7 +26,7 @@ export class OutboxSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     if (!this.config.get('OUTBOX_RELAY')) return;
     this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep()
+      this.sweeping ??= runAsSystem('outbox.sweeper', () => this.sweep())
         .then(() => undefined)
         .catch((error: unknown) => this.logger.warn(`Outbox sweep: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => (this.sweeping = null));

@@ -3,6 +3,7 @@ import { MembershipChange, MembershipRooms, MembershipRoomsProvider } from '../a
 import { AccessService } from '../access/access.service';
 import { channelRoom, userRoom, workspaceRoom } from '../fanout/fanout.service';
 import { PresenceService } from '../presence/presence.service';
+import { runAsSystem } from '../tenancy/tenant-context';
 import { RealtimeGateway } from './realtime.gateway';
 import { RealtimeRepository } from './realtime.repository';
 
@@ -19,7 +20,12 @@ export class MembershipRoomsService implements MembershipRooms {
     private readonly presence: PresenceService,
   ) {}
 
-  async apply(change: MembershipChange): Promise<void> {
+  apply(change: MembershipChange): Promise<void> {
+    // Another user's membership, possibly of a workspace the caller just left: a named cross-tenant scope.
+    return runAsSystem('realtime.membership', () => this.follow(change));
+  }
+
+  private async follow(change: MembershipChange): Promise<void> {
     const namespace = this.gateway.namespace;
     if (!change.userId || !namespace) return;
     const sockets = namespace.local.in(userRoom(change.userId));

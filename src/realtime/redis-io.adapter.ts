@@ -9,6 +9,13 @@ import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { DrainService } from '../health/drain.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { runInContext, userContext, type TenantContext } from '../tenancy/tenant-context';
+
+/** The tenant context of a socket's connection and events: its authenticated user (set in the handshake). */
+function socketTenant(socket: Socket): TenantContext | null {
+  const userId = (socket.data as { userId?: string } | undefined)?.userId;
+  return userId ? userContext(userId) : null;
+}
 
 /**
  * Socket.IO across nodes through Redis pub/sub. The classic (non-sharded) adapter is used because
@@ -64,7 +71,8 @@ export class RedisIoAdapter extends IoAdapter {
       this.namespaces.set(server.name, server);
       server.on('connection', (socket: Socket) => this.instrument(socket));
     }
-    server.on('connection', callback);
+    // Connection handlers run as the socket's user, like its events.
+    server.on('connection', (socket: Socket) => runInContext(socketTenant(socket), () => callback(socket)));
   }
 
   private instrument(socket: Socket): void {
@@ -93,7 +101,7 @@ export class RedisIoAdapter extends IoAdapter {
     transform: (data: unknown) => Observable<unknown>,
   ): void {
     for (const { message, callback, isAckHandledManually } of handlers) {
-      socket.on(message as string, (...args: unknown[]) => {
+      socket.on(message as string, (...args: unknown[]) => runInContext(socketTenant(socket), () => {
         const { data, ack } = this.mapPayload(args.length === 1 ? args[0] : args);
         let result$: Observable<unknown>;
         // Counted until its ack is written: a draining node closes the socket only once it owes nothing.
@@ -116,8 +124,13 @@ export class RedisIoAdapter extends IoAdapter {
           },
           error: (error: unknown) => this.socketLogger.error(error),
         });
-      });
+      }));
     }
+  }
+
+  /** Disconnection handlers run as the socket's user, like its events and its connection. */
+  override bindClientDisconnect(socket: Socket, callback: (reason: unknown) => void): void {
+    socket.once('disconnect', (reason) => runInContext(socketTenant(socket), () => callback(reason)));
   }
 
   override async close(server: unknown): Promise<void> {

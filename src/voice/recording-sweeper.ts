@@ -3,6 +3,7 @@ import { AppConfigService } from '../config/app-config.service';
 import { RecordingFinalizer } from './recording-finalizer';
 import { RecordingStore } from './recording-store';
 import { VoiceClipRepository } from './voice-clip.repository';
+import { runAsSystem } from '../tenancy/tenant-context';
 
 const SWEEP_BATCH = 100;
 
@@ -26,7 +27,7 @@ export class RecordingSweeper implements OnModuleDestroy {
     if (this.timer) return;
     const every = Math.min(10_000, Math.max(250, Math.floor(this.config.get('VOICE_ABANDON_MS') / 2)));
     this.timer = setInterval(() => {
-      void this.sweep().catch((error: unknown) => this.logger.warn(`Voice sweep failed: ${String(error)}`));
+      void runAsSystem('voice.sweeper', () => this.sweep()).catch((error: unknown) => this.logger.warn(`Voice sweep failed: ${String(error)}`));
     }, every);
     this.timer.unref();
   }

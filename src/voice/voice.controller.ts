@@ -34,6 +34,7 @@ import { UploadVoiceDto, VoiceAudioQueryDto, VoiceDto } from './dto/voice.dto';
 import { parseRange } from './http-range';
 import { LiveFollowStream } from './live-follow.stream';
 import { VoiceService } from './voice.service';
+import { isUserId, runInContext, userContext } from '../tenancy/tenant-context';
 
 @ApiTags('voice')
 @ApiBearerAuth()
@@ -142,6 +143,19 @@ export class VoiceController {
     const caller = bearer
       ? { userId: this.tokens.verifyAccess(bearer).userId }
       : { u: query.u, expires: query.expires, sig: query.sig };
+    // A public route: it runs as the bearer's user or the signed URL's member (checked before any query).
+    const member = 'userId' in caller ? caller.userId : caller.u;
+    const tenant = isUserId(member) ? userContext(member) : null;
+    await runInContext(tenant, () => this.serveAudio(voiceId, query, caller, rangeHeader, response));
+  }
+
+  private async serveAudio(
+    voiceId: string,
+    query: VoiceAudioQueryDto,
+    caller: { userId: string } | { u?: string; expires?: string; sig?: string },
+    rangeHeader: string | undefined,
+    response: Response,
+  ): Promise<void> {
     const source = await this.voice.audio(voiceId, query.format, caller);
     if ('redirect' in source) {
       // The member check has passed; the bucket serves the bytes (and Range) under a short-lived URL.

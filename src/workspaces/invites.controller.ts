@@ -5,6 +5,7 @@ import { ApiErrorResponses, ApiIdParams } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { AcceptedInviteDto, CreateInviteDto, InviteDto } from './dto/invite.dto';
 import { InvitesService } from './invites.service';
+import { SystemScope } from '../tenancy/system-scope.decorator';
 
 @ApiTags('workspaces')
 @ApiBearerAuth()
@@ -43,6 +44,7 @@ export class InvitesController {
     await this.invites.revoke(userId, wid, code);
   }
 
+  @SystemScope('invite.accept')
   @Post('invites/:code/accept')
   @HttpCode(200)
   @ApiOperation({

@@ -6,6 +6,7 @@ import { ParseIdPipe } from '../common/parse-id.pipe';
 import { ChangeRoleDto, CreateWorkspaceDto, MemberDto, WorkspaceDto } from './dto/workspace.dto';
 import { MembersService } from './members.service';
 import { WorkspacesService } from './workspaces.service';
+import { SystemScope } from '../tenancy/system-scope.decorator';
 
 @ApiTags('workspaces')
 @ApiBearerAuth()
@@ -16,6 +17,7 @@ export class WorkspacesController {
     private readonly members: MembersService,
   ) {}
 
+  @SystemScope('workspace.create')
   @Post()
   @ApiOperation({
     summary: 'Create a workspace',

@@ -1,6 +1,6 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_PREFIX, TEST_REDIS_URL } from './env';
+import { TEST_APP_DATABASE_URL, TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_PREFIX, TEST_REDIS_URL } from './env';
 
 export interface TestServer {
   url: string;
@@ -26,7 +26,8 @@ export async function startServer(env: Record<string, string> = {}, entry = 'mai
       // Workers' metrics ports too: several workers (and other runs) share this machine.
       WORKER_PORT: '0',
       HOST: '127.0.0.1',
-      DATABASE_URL: TEST_DATABASE_URL,
+      DATABASE_URL: TEST_APP_DATABASE_URL,
+      DATABASE_OWNER_URL: TEST_DATABASE_URL,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: TEST_REDIS_PREFIX,
       JWT_SECRET: TEST_JWT_SECRET,

@@ -6,6 +6,7 @@ import { MessageRepository, NewMessage } from '../message.repository';
 import type { MessageRow } from '../message.rows';
 import { MessageView, toMessageView } from '../message.view';
 import { MessageViews } from '../message-views';
+import { runAsUser } from '../../tenancy/tenant-context';
 import { PendingSend, SendResult, sendKey } from './send.types';
 
 /**
@@ -25,7 +26,12 @@ export class MessageWriter {
 
   /** Results in the order of `batch`. Fails as a whole (nothing is written) if any send fails. */
   commit(batch: readonly PendingSend[]): Promise<SendResult[]> {
-    return this.log.transaction((manager) => this.write(manager, batch));
+    // One transaction serves several callers: it runs as all of them (their workspaces, for row-level
+    // security), each already checked; not as whoever's send happened to start the write.
+    return runAsUser(
+      batch.map((p) => p.authorId),
+      () => this.log.transaction((manager) => this.write(manager, batch)),
+    );
   }
 
   private async write(manager: EntityManager, batch: readonly PendingSend[]): Promise<SendResult[]> {
