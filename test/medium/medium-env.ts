@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setProcessContext, systemContext } from '../../src/tenancy/tenant-context';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_PREFIX, TEST_REDIS_URL } from '../support/env';
 
 /**
@@ -12,6 +13,11 @@ export const ABANDON_MS = 1500;
 export const MEDIUM_REDIS_PREFIX = `${TEST_REDIS_PREFIX}-medium-${randomBytes(3).toString('hex')}`;
 export const MEDIUM_STORAGE_DIR = mkdtempSync(join(tmpdir(), 'pigeon-medium-voice-'));
 const saved = { ...process.env };
+// The medium tier drives services from test code (seeding, direct calls), as the worker drives its
+// jobs: one named scope for the process, the way src/worker.ts runs. Code under test that sets its own
+// context (the batch writer runs as its authors) still does; row-level security itself is tested by
+// test/rls.spec.ts against the application role, and by every process-level spec.
+setProcessContext(systemContext('medium-test'));
 Object.assign(process.env, {
   NODE_ENV: 'test',
   DATABASE_URL: TEST_DATABASE_URL,
@@ -30,6 +36,7 @@ Object.assign(process.env, {
 
 /** Puts the environment back (other suites of the same jest process must not inherit these values). */
 export function restoreEnv(): void {
+  setProcessContext(null);
   for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
   Object.assign(process.env, saved);
 }
