@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Client } from 'pg';
@@ -12,6 +13,14 @@ import { createWorkspace, sleep, TestWorkspace, waitFor } from './support/fixtur
 import { startServer, TestServer } from './support/server';
 
 const FFMPEG: string = createRequire(join(process.cwd(), 'package.json'))('@ffmpeg-installer/ffmpeg').path;
+
+/**
+ * Runs ffmpeg without blocking the event loop. A synchronous encode (seconds on a loaded machine) would sit
+ * between the last API call and the upload: fetch's idle keep-alive socket then outlives the server's
+ * keep-alive timeout unnoticed, and the upload is written into a socket the server is closing
+ * (fetch failed: EPIPE / ECONNRESET).
+ */
+const encode = (args: string[]) => promisify(execFile)(FFMPEG, ['-v', 'error', '-y', ...args]);
 
 function uploadVoice(baseUrl: string, team: TestWorkspace, path: string): Promise<Response> {
   const form = new FormData();
@@ -36,12 +45,16 @@ describe('worker faults', () => {
   beforeAll(async () => {
     storageDir = mkdtempSync(join(tmpdir(), 'pigeon-voice-store-'));
     workDir = mkdtempSync(join(tmpdir(), 'pigeon-voice-kill-'));
+    // Both fixtures before any request, so no test idles between its API calls and its upload.
+    // Four minutes of tone: long enough that the kill lands while ffmpeg is still working.
+    await encode(['-f', 'lavfi', '-i', 'sine=frequency=300:duration=240', '-ac', '1', '-c:a', 'libopus', '-b:a', '24k', join(workDir, 'long.ogg')]);
+    await encode(['-f', 'lavfi', '-i', 'sine=frequency=500:duration=2', '-ac', '1', '-c:a', 'libopus', join(workDir, 'short.ogg')]);
     server = await startServer(env());
     worker = await startServer(env(), 'worker.js');
     db = new Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
     redis = new Redis(TEST_REDIS_URL);
-  });
+  }, 120_000);
   afterAll(async () => {
     await Promise.all([server.stop(), worker.stop()]);
     await db.end();
@@ -53,13 +66,11 @@ describe('worker faults', () => {
   it('kill -9 of the worker mid-transcode: the job completes after restart with one ready event', async () => {
     const api = new Api(server.url);
     const team = await createWorkspace(api);
-    // Four minutes of tone: long enough that the kill lands while ffmpeg is still working.
-    const path = join(workDir, 'long.ogg');
-    execFileSync(FFMPEG, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=300:duration=240', '-ac', '1', '-c:a', 'libopus', '-b:a', '24k', path]);
-    const response = await uploadVoice(server.url, team, path);
+    const response = await uploadVoice(server.url, team, join(workDir, 'long.ogg'));
     expect(response.status).toBe(202);
     const message = (await response.json()) as { id: string; voice: { id: string } };
     const voiceId = message.voice.id;
+    watchedVoiceId = voiceId;
 
     await waitFor(() => activeJobs.includes(voiceId), 20_000, 'the transcode job to start');
     const status = await db.query('SELECT status FROM voice_clips WHERE id = $1', [voiceId]);
@@ -85,11 +96,10 @@ describe('worker faults', () => {
     worker = await startServer({ ...env(), FFMPEG_PATH: '/nonexistent/ffmpeg' }, 'worker.js');
     const api = new Api(server.url);
     const team = await createWorkspace(api);
-    const path = join(workDir, 'short.ogg');
-    execFileSync(FFMPEG, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=500:duration=2', '-ac', '1', '-c:a', 'libopus', path]);
-    const response = await uploadVoice(server.url, team, path);
+    const response = await uploadVoice(server.url, team, join(workDir, 'short.ogg'));
     expect(response.status).toBe(202);
     const message = (await response.json()) as { id: string; voice: { id: string } };
+    watchedVoiceId = message.voice.id;
     await waitFor(() => readyStatus === 'failed', 60_000, 'failed after the last attempt');
     const clip = await db.query('SELECT status, failure_reason FROM voice_clips WHERE id = $1', [message.voice.id]);
     expect(clip.rows[0]).toEqual({ status: 'failed', failure_reason: expect.stringContaining('processing failed') });
@@ -101,16 +111,25 @@ describe('worker faults', () => {
     expect(updates.rows.map((r: { status: string }) => r.status)).toEqual(['failed']);
   }, 90_000);
 
-  // Polled state for the waits above.
+  // Polled state for the waits above: per test, and the status of this test's own clip only, so a previous
+  // test's clip (or a poll answered before this test's upload) cannot satisfy a wait.
   let activeJobs: string[] = [];
   let readyStatus = '';
+  let watchedVoiceId = '';
   let poller: NodeJS.Timeout;
   beforeEach(() => {
+    activeJobs = [];
+    readyStatus = '';
+    watchedVoiceId = '';
     poller = setInterval(() => {
       void redis.lrange(`${TEST_REDIS_PREFIX}:bull:voice:active`, 0, -1).then((ids) => (activeJobs = ids)).catch(() => undefined);
+      const id = watchedVoiceId;
+      if (!id) return;
       void db
-        .query("SELECT status FROM voice_clips ORDER BY created_at DESC LIMIT 1")
-        .then((r) => (readyStatus = r.rows[0]?.status ?? ''))
+        .query('SELECT status FROM voice_clips WHERE id = $1', [id])
+        .then((r) => {
+          if (id === watchedVoiceId) readyStatus = r.rows[0]?.status ?? '';
+        })
         .catch(() => undefined);
     }, 50);
   });
