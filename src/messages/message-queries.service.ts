@@ -5,7 +5,7 @@ import { AppConfigService } from '../config/app-config.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { ChannelEventRepository } from './channel-event.repository';
 import { HistoryQuery, MessageRepository } from './message.repository';
-import type { EventEnvelope, MessageView } from './message.view';
+import { toEventEnvelope, type EventEnvelope, type MessageView } from './message.view';
 import { MessageViews } from './message-views';
 
 export interface EventPage {
@@ -94,14 +94,7 @@ export class MessageQueries {
 
   async eventPage(channelId: string, afterSeq: number, limit: number): Promise<EventPage> {
     const [rows, heads] = await Promise.all([this.events.page(channelId, afterSeq, limit + 1), this.events.heads([channelId])]);
-    const events = rows.slice(0, limit).map((r) => ({
-      workspaceId: r.workspace_id,
-      channelId: r.channel_id,
-      seq: Number(r.seq),
-      type: r.type,
-      at: r.at.toISOString(),
-      data: r.data,
-    }));
+    const events = rows.slice(0, limit).map(toEventEnvelope);
     return { events, headSeq: heads.get(channelId) ?? 0, hasMore: rows.length > limit };
   }
 }

@@ -20,6 +20,18 @@ export interface EventEnvelope {
   data: unknown;
 }
 
+/** A stored channel event (channel_events row) as it goes on the wire. */
+export function toEventEnvelope(row: {
+  workspace_id: string;
+  channel_id: string;
+  seq: string | number;
+  type: ChannelEventType;
+  at: Date;
+  data: unknown;
+}): EventEnvelope {
+  return { workspaceId: row.workspace_id, channelId: row.channel_id, seq: Number(row.seq), type: row.type, at: row.at.toISOString(), data: row.data };
+}
+
 /** The one place a message row becomes the contract's shape (views and event snapshots alike). */
 export function toMessageView(row: MessageRow, reactions: ReactionView[] = [], voice: VoiceView | null = null): MessageView {
   return {

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsCommittedHandler, OnEventsCommitted } from '../fanout/events-committed';
-import type { EventEnvelope } from '../messages/message.view';
+import { toEventEnvelope, type EventEnvelope } from '../messages/message.view';
 import { PushDispatcher } from '../notifications/push-dispatcher.service';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.service';
 import { OutboxRepository, OutboxRow } from './outbox.repository';
@@ -129,14 +129,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy, OnE
   }
 
   private async relayEvents(rows: OutboxRow[]): Promise<void> {
-    const events: EventEnvelope[] = (await this.outbox.events(rows)).map((r) => ({
-      workspaceId: r.workspace_id,
-      channelId: r.channel_id,
-      seq: Number(r.seq),
-      type: r.type,
-      at: r.at.toISOString(),
-      data: r.data,
-    }));
+    const events: EventEnvelope[] = (await this.outbox.events(rows)).map(toEventEnvelope);
     if (events.length === 0) return;
     await Promise.all([this.webhooks.dispatch(events), this.push.dispatch(events)]);
   }
