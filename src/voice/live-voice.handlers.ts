@@ -133,6 +133,8 @@ export class LiveVoiceHandlers {
       const deadline = Date.now() + END_WAIT_MS;
       let progress = await this.store.progress(dto.voiceId);
       while (progress.received < dto.chunks && progress.state === 'recording' && Date.now() < deadline) {
+        // A speaker waiting here is not gone: without this, the sweeper could end the recording mid-wait.
+        await this.store.keepAlive(dto.voiceId);
         await sleep(50);
         progress = await this.store.progress(dto.voiceId);
       }

@@ -117,6 +117,11 @@ export class RecordingStore {
     return (await this.redis.exists(recordingKeys(voiceId).alive)) === 1;
   }
 
+  /** The speaker is still there (waiting in voice:end): the sweeper must not take the recording as abandoned. */
+  async keepAlive(voiceId: string): Promise<void> {
+    await this.redis.pexpire(recordingKeys(voiceId).alive, this.config.get('VOICE_ABANDON_MS'));
+  }
+
   /** From here on chunks are refused (`ended`); the stream keeps what it holds. */
   async stopAccepting(voiceId: string): Promise<void> {
     await this.redis.hset(recordingKeys(voiceId).meta, 'state', 'ended');
