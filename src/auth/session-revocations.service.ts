@@ -1,28 +1,39 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { DiscoveryService } from '@nestjs/core';
+import { discoverProviders } from '../common/discovery';
 import { AppConfigService } from '../config/app-config.service';
 import { REDIS, REDIS_SUBSCRIBER, redisChannel } from '../redis/redis.module';
 
 
 const KEY_PREFIX = 'session:revoked:';
 
+/** Told on every node about each newly revoked session (after it is recorded locally). */
+export interface OnSessionRevoked {
+  onSessionRevoked(sessionId: string): void;
+}
+
+/** Marks a provider as an {@link OnSessionRevoked} listener (found through DI discovery). */
+export const SessionRevokedHandler = DiscoveryService.createDecorator<void>();
+
 /**
  * Sessions (refresh-token families) that were logged out or revoked for reuse. An access token names
  * its session (`sid`), so it stops working at once instead of living out its 15 minutes. Each node
  * keeps the set in memory (no Redis round trip per request), filled from Redis keys that live as long
- * as an access token could, and kept current by pub/sub; listeners (the socket gateway) disconnect
- * that session's sockets.
+ * as an access token could, and kept current by pub/sub; `@SessionRevokedHandler()` providers (the
+ * socket gateway) disconnect that session's sockets.
  */
 @Injectable()
 export class SessionRevocations implements OnModuleInit {
   private readonly logger = new Logger(SessionRevocations.name);
   private readonly revoked = new Map<string, number>();
-  private readonly listeners: ((sessionId: string) => void)[] = [];
+  private listeners: OnSessionRevoked[] | null = null;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
     private readonly config: AppConfigService,
+    private readonly discovery: DiscoveryService,
   ) {
     this.channel = redisChannel(config.get('REDIS_PREFIX'), 'session-revoked');
   }
@@ -37,11 +48,6 @@ export class SessionRevocations implements OnModuleInit {
     // Revocations published while this node was cut off from Redis are read back from their keys.
     this.subscriber.on('ready', () => void this.load());
     await this.load();
-  }
-
-  /** Called on every node for each revoked session (after it is recorded locally). */
-  onRevoked(listener: (sessionId: string) => void): void {
-    this.listeners.push(listener);
   }
 
   isRevoked(sessionId: string | undefined): boolean {
@@ -66,9 +72,10 @@ export class SessionRevocations implements OnModuleInit {
     const known = this.revoked.has(sessionId);
     this.revoked.set(sessionId, Date.now() + (this.config.get('ACCESS_TOKEN_TTL_SECONDS') + 60) * 1000);
     if (known) return;
+    this.listeners ??= discoverProviders<OnSessionRevoked>(this.discovery, SessionRevokedHandler);
     for (const listener of this.listeners) {
       try {
-        listener(sessionId);
+        listener.onSessionRevoked(sessionId);
       } catch (error) {
         this.logger.warn(`Session revocation listener failed: ${String(error)}`);
       }

@@ -12,7 +12,7 @@ import type { Namespace, Socket } from 'socket.io';
 import { MembershipBus, MembershipChange } from '../access/membership-bus.service';
 import { AppException } from '../common/app.exception';
 import { AppConfigService } from '../config/app-config.service';
-import { SessionRevocations } from '../auth/session-revocations.service';
+import { OnSessionRevoked, SessionRevokedHandler } from '../auth/session-revocations.service';
 import { TokenService } from '../auth/token.service';
 import { RT_NAMESPACE } from '../fanout/fanout.service';
 import { SocketNamespaceOwner, SocketNamespaceSource } from '../fanout/socket-namespace';
@@ -56,9 +56,10 @@ function handshakeError(code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'LIMIT_REACHED' | '
  */
 @WebSocketGateway({ namespace: RT_NAMESPACE })
 @SocketNamespaceSource()
+@SessionRevokedHandler()
 @UseInterceptors(WsAckInterceptor)
 @UseFilters(WsExceptionFilter)
-export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, SocketNamespaceOwner {
+export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, SocketNamespaceOwner, OnSessionRevoked {
   private readonly logger = new Logger(RealtimeGateway.name);
   @WebSocketServer() readonly namespace: Namespace | undefined;
 
@@ -74,7 +75,6 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly bootstrap: ConnectionBootstrap,
     private readonly presence: PresenceService,
     private readonly rateLimit: RateLimitService,
-    private readonly sessions: SessionRevocations,
   ) {}
 
   /** Handshakes between admission and `ready` hold a slot; a storm waits in line instead of piling up. */
@@ -108,11 +108,15 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
         next();
       });
     });
-    this.sessions.onRevoked((sessionId) => namespace.local.in(sessionRoom(sessionId)).disconnectSockets(true));
     // Other nodes' membership changes: apply here, then acknowledge so the caller can answer.
     namespace.on('membership', (change: MembershipChange, ack?: () => void) => {
       void this.membership.apply(change).finally(() => ack?.());
     });
+  }
+
+  /** A logged-out or reused-token session: its sockets on this node go at once. */
+  onSessionRevoked(sessionId: string): void {
+    this.namespace?.local.in(sessionRoom(sessionId)).disconnectSockets(true);
   }
 
   /**
