@@ -44,13 +44,17 @@ export class MessageRepository {
     return rows[0] ?? null;
   }
 
-  /** The messages already stored under these idempotency keys (unique index behind it). */
+  /**
+   * The messages already stored under these idempotency keys, through the unique index. The keys go
+   * as arrays: `unnest` tells the planner how many rows it gets, where `jsonb_to_recordset` is guessed
+   * at 100 and makes it hash-join a sequential scan of the whole table.
+   */
   findByClientKeys(manager: EntityManager, keys: readonly ClientKey[]): Promise<MessageRow[]> {
     return manager.query(
       `SELECT m.* FROM messages m
-         JOIN jsonb_to_recordset($1::jsonb) AS k("channelId" uuid, "authorId" uuid, "clientMsgId" text)
-           ON m.channel_id = k."channelId" AND m.author_id = k."authorId" AND m.client_msg_id = k."clientMsgId"`,
-      [toPgJson(keys.map((k) => ({ channelId: k.channelId, authorId: k.authorId, clientMsgId: k.clientMsgId })))],
+         JOIN unnest($1::uuid[], $2::uuid[], $3::text[]) AS k(channel_id, author_id, client_msg_id)
+           ON m.author_id = k.author_id AND m.channel_id = k.channel_id AND m.client_msg_id = k.client_msg_id`,
+      [keys.map((k) => k.channelId), keys.map((k) => k.authorId), keys.map((k) => k.clientMsgId)],
     );
   }
 

@@ -8,10 +8,9 @@ import {
   WebSocketGateway,
   WebSocketServer,
 } from '@nestjs/websockets';
-import type { Namespace, Socket } from 'socket.io';
+import type { Namespace } from 'socket.io';
 import { MembershipBus, MembershipChange } from '../access/membership-bus.service';
 import { AppException } from '../common/app.exception';
-import { AppConfigService } from '../config/app-config.service';
 import { OnSessionRevoked, SessionRevokedHandler } from '../auth/session-revocations.service';
 import { TokenService } from '../auth/token.service';
 import { RT_NAMESPACE } from '../fanout/fanout.service';
@@ -23,30 +22,15 @@ import { ReadMarks } from '../messages/read-marks.service';
 import { SendPipeline } from '../messages/send/send-pipeline';
 import { PresenceService } from '../presence/presence.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
-import { ConnectAdmission } from './connect-admission';
+import { SocketExpiry } from './socket-expiry';
+import { SocketHandshake } from './socket-handshake';
+import type { PigeonSocket } from './socket-handshake';
 import { ConnectionBootstrap, sessionRoom } from './connection-bootstrap.service';
 import { AuthRefreshDto, ChannelReadDto, PresenceSetDto, SyncDto, TypingDto } from './dto/realtime.dto';
 import { WsPayload } from './payload.pipe';
 import { WsAckInterceptor } from './ws-ack.interceptor';
 import { TypingService } from './typing.service';
 import { WsExceptionFilter } from './ws-exception.filter';
-
-/** What the handshake learns about a socket; kept on `socket.data`. */
-interface SocketState {
-  userId: string;
-  expiresAt: number;
-  sessionId?: string;
-  expiryTimers: NodeJS.Timeout[];
-}
-
-const EXPIRY_WARNING_MS = 60_000;
-
-type PigeonSocket = Socket & { data: SocketState };
-
-function handshakeError(code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'LIMIT_REACHED' | 'RATE_LIMITED', message: string, retryAfterMs?: number): Error {
-  // socket.io sends `message` and `data` to the client as its connect_error.
-  return Object.assign(new Error(code), { data: retryAfterMs === undefined ? { code, message } : { code, message, retryAfterMs } });
-}
 
 /**
  * The `/rt` namespace: handshake auth, rooms, and every client-to-server event of the contract.
@@ -65,7 +49,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
 
   constructor(
     private readonly tokens: TokenService,
-    private readonly config: AppConfigService,
+    private readonly handshake: SocketHandshake,
+    private readonly expiry: SocketExpiry,
     private readonly membership: MembershipBus,
     private readonly pipeline: SendPipeline,
     private readonly commands: MessageCommands,
@@ -77,37 +62,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly rateLimit: RateLimitService,
   ) {}
 
-  /** Handshakes between admission and `ready` hold a slot; a storm waits in line instead of piling up. */
-  private admission: ConnectAdmission | undefined;
-  private readonly admitted = new WeakMap<Socket, () => void>();
-
   afterInit(namespace: Namespace): void {
-    const allowed = this.config.corsOrigins;
-    this.admission = new ConnectAdmission({
-      concurrency: this.config.get('CONNECT_ADMISSION_CONCURRENCY'),
-      maxQueue: this.config.get('CONNECT_ADMISSION_QUEUE'),
-      maxWaitMs: this.config.get('CONNECT_ADMISSION_WAIT_MS'),
-    });
-    namespace.use((socket, next) => {
-      const origin = socket.handshake.headers.origin;
-      // Browsers always send Origin; a client without one (a server, the SDK in Node) is judged by its token.
-      if (origin && allowed !== '*' && !allowed.includes(origin)) {
-        return next(handshakeError('FORBIDDEN', 'Origin not allowed'));
-      }
-      const auth = socket.handshake.auth as { token?: unknown } | undefined;
-      let verified;
-      try {
-        verified = this.tokens.verifyAccess(auth?.token);
-      } catch {
-        return next(handshakeError('UNAUTHORIZED', 'Invalid or expired access token'));
-      }
-      const { userId, expiresAt, sessionId } = verified;
-      void this.admit(socket, userId).then((refusal) => {
-        if (refusal) return next(refusal);
-        (socket.data as SocketState) = { userId, expiresAt, sessionId, expiryTimers: [] };
-        next();
-      });
-    });
+    namespace.use(this.handshake.middleware);
     // Other nodes' membership changes: apply here, then acknowledge so the caller can answer.
     namespace.on('membership', (change: MembershipChange, ack?: () => void) => {
       void this.membership.apply(change).finally(() => ack?.());
@@ -119,54 +75,27 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.namespace?.local.in(sessionRoom(sessionId)).disconnectSockets(true);
   }
 
-  /**
-   * A slot in the admission line, then the per-user socket cap (from the presence set, ids scored by
-   * expiry, every node). Answers the refusal to send, or null when admitted (the slot is held until
-   * `ready` is out or the socket goes).
-   */
-  private async admit(socket: Socket, userId: string): Promise<Error | null> {
-    const slot = await this.admission!.acquire();
-    if (!slot.admitted) return handshakeError('RATE_LIMITED', 'This node is busy connecting others: retry after retryAfterMs', slot.retryAfterMs);
-    try {
-      const live = await this.presence.liveSocketCount(userId);
-      const max = this.config.get('SOCKETS_PER_USER_MAX');
-      if (live >= max) {
-        slot.release();
-        return handshakeError('LIMIT_REACHED', `At most ${max} connections per user`);
-      }
-    } catch (error) {
-      this.logger.warn(`Socket count unavailable, admitting: ${String(error)}`);
-    }
-    this.admitted.set(socket, slot.release);
-    return null;
-  }
-
-  private releaseAdmission(socket: Socket): void {
-    this.admitted.get(socket)?.();
-    this.admitted.delete(socket);
-  }
-
   async handleConnection(socket: PigeonSocket): Promise<void> {
     const { userId } = socket.data;
     try {
       const { rooms, ready, workspaceIds } = await this.bootstrap.load(userId, socket.data.sessionId);
       if (socket.disconnected) return;
       socket.join(rooms);
-      this.scheduleExpiry(socket);
+      this.expiry.schedule(socket);
       socket.emit('ready', ready);
-      this.releaseAdmission(socket);
+      this.handshake.release(socket);
       await this.presence.connected(userId, socket.id, workspaceIds);
     } catch (error) {
       this.logger.error({ err: error }, 'Connection setup failed');
       socket.disconnect(true);
     } finally {
-      this.releaseAdmission(socket);
+      this.handshake.release(socket);
     }
   }
 
   async handleDisconnect(socket: PigeonSocket): Promise<void> {
-    this.releaseAdmission(socket);
-    socket.data.expiryTimers?.forEach(clearTimeout);
+    this.handshake.release(socket);
+    this.expiry.cancel(socket);
     if (!socket.data.userId) return;
     await this.presence.disconnected(socket.data.userId, socket.id).catch((error: unknown) => {
       this.logger.warn(`Presence update failed: ${String(error)}`);
@@ -241,20 +170,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       if (verified.sessionId) void socket.join(sessionRoom(verified.sessionId));
       socket.data.sessionId = verified.sessionId;
     }
-    this.scheduleExpiry(socket);
+    this.expiry.schedule(socket);
     return { expiresAt: new Date(verified.expiresAt).toISOString() };
-  }
-
-  // ------------------------------------------------------------------ internals
-
-  private scheduleExpiry(socket: PigeonSocket): void {
-    socket.data.expiryTimers.forEach(clearTimeout);
-    const remaining = socket.data.expiresAt - Date.now();
-    // A minute ahead; a token that lives less than two minutes is warned about at half-life.
-    const warnIn = remaining > 2 * EXPIRY_WARNING_MS ? remaining - EXPIRY_WARNING_MS : Math.max(0, remaining / 2);
-    socket.data.expiryTimers = [
-      setTimeout(() => socket.emit('auth:expiring', { expiresAt: new Date(socket.data.expiresAt).toISOString() }), warnIn),
-      setTimeout(() => socket.disconnect(true), Math.max(0, remaining)),
-    ];
   }
 }
