@@ -75,6 +75,12 @@ function apiEnv({ databaseUrl, redisUrl, extra = {} }) {
     CORS_ORIGINS: '*',
     ALLOW_PRIVATE_TARGETS: 'true',
     ...(process.env.MESSAGE_WRITES_IN_FLIGHT ? { MESSAGE_WRITES_IN_FLIGHT: process.env.MESSAGE_WRITES_IN_FLIGHT } : {}),
+    // Experiments: BENCH_API_X=value reaches the API processes as X=value (e.g. BENCH_API_OUTBOX_RELAY=false).
+    ...Object.fromEntries(
+      Object.entries(process.env)
+        .filter(([key]) => key.startsWith('BENCH_API_'))
+        .map(([key, value]) => [key.slice('BENCH_API_'.length), value]),
+    ),
     ...extra,
   };
 }

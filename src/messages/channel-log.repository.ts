@@ -16,12 +16,22 @@ export class ChannelLogRepository {
   }
 
   /**
-   * All events share `at`: one transaction, one now(). The data goes as one JSON array (one native
-   * JSON.stringify, parsed once by Postgres) rather than a jsonb[] literal escaped element by element.
+   * Appends the events and moves the heads, in one statement (one round trip in the write path's
+   * transaction). All events share `at`: one transaction, one now(). The event data goes as one JSON
+   * array (one native JSON.stringify, parsed once by Postgres) rather than a jsonb[] literal escaped
+   * element by element.
    */
-  async insertEvents(manager: EntityManager, events: readonly EventEnvelope[], at: Date): Promise<void> {
+  async appendEvents(
+    manager: EntityManager,
+    events: readonly EventEnvelope[],
+    heads: readonly { channelId: string; headSeq: number }[],
+    at: Date,
+  ): Promise<void> {
     await manager.query(
-      `INSERT INTO channel_events (channel_id, seq, workspace_id, type, data, at)
+      `WITH moved AS (
+         UPDATE channels c SET head_seq = h.head_seq FROM unnest($7::uuid[], $8::bigint[]) AS h(id, head_seq) WHERE c.id = h.id
+       )
+       INSERT INTO channel_events (channel_id, seq, workspace_id, type, data, at)
        SELECT u.c, u.s, u.w, u.t, d.value, $3
          FROM unnest($1::uuid[], $2::uuid[], $4::bigint[], $5::text[]) WITH ORDINALITY AS u(c, w, s, t, n)
          JOIN jsonb_array_elements($6::jsonb) WITH ORDINALITY AS d(value, n) ON d.n = u.n`,
@@ -32,18 +42,9 @@ export class ChannelLogRepository {
         events.map((e) => e.seq),
         events.map((e) => e.type),
         toPgJson(events.map((e) => e.data)),
+        heads.map((h) => h.channelId),
+        heads.map((h) => h.headSeq),
       ],
-    );
-  }
-
-  async advanceHeads(manager: EntityManager, heads: { channelId: string; headSeq: number }[]): Promise<void> {
-    if (heads.length === 1) {
-      await manager.query('UPDATE channels SET head_seq = $2 WHERE id = $1', [heads[0].channelId, heads[0].headSeq]);
-      return;
-    }
-    await manager.query(
-      'UPDATE channels c SET head_seq = u.h FROM unnest($1::uuid[], $2::bigint[]) AS u(id, h) WHERE c.id = u.id',
-      [heads.map((h) => h.channelId), heads.map((h) => h.headSeq)],
     );
   }
 }

@@ -122,8 +122,12 @@ export async function commitChannelHeads(
     .filter((s) => s.events.length > 0);
   if (sealed.length === 0) return [];
   const events = sealed.flatMap((s) => s.events);
-  await repository.insertEvents(manager, events, sealed[0].head.at);
-  await repository.advanceHeads(manager, sealed.map((s) => ({ channelId: s.head.channelId, headSeq: s.head.headSeq })));
+  await repository.appendEvents(
+    manager,
+    events,
+    sealed.map((s) => ({ channelId: s.head.channelId, headSeq: s.head.headSeq })),
+    sealed[0].head.at,
+  );
   return events;
 }
 

@@ -59,7 +59,8 @@ export class MessageRepository {
   }
 
   /**
-   * Inserts the messages and touches their topics, in one statement. The rows go as one JSON
+   * Inserts the messages whose idempotency key is new (the others are skipped: the caller compares
+   * counts) and touches their topics, in one statement. The rows go as one JSON
    * document: one native JSON.stringify instead of nine array literals escaped element by element.
    */
   insertMany(manager: EntityManager, messages: readonly NewMessage[], at: Date): Promise<MessageRow[]> {
@@ -69,6 +70,7 @@ export class MessageRepository {
          SELECT u."workspaceId", u."channelId", u."topicId", u.seq, u."authorId", u."clientMsgId", u.kind, u.body, u."replyToId", $1
            FROM jsonb_to_recordset($2::jsonb) AS u("workspaceId" uuid, "channelId" uuid, "topicId" uuid, seq bigint,
                 "authorId" uuid, "clientMsgId" text, kind text, body text, "replyToId" uuid)
+         ON CONFLICT (author_id, channel_id, client_msg_id) DO NOTHING
          RETURNING *
        ), touched AS (
          UPDATE topics SET last_activity_at = $1 WHERE id IN (SELECT topic_id FROM inserted WHERE topic_id IS NOT NULL)

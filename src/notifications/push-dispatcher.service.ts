@@ -22,6 +22,12 @@ export class PushDispatcher {
     private readonly config: AppConfigService,
   ) {}
 
+  /** False when push is disabled here (no VAPID pair): committed events then need no push outbox row. */
+  async enabled(): Promise<boolean> {
+    // Unknown (a generated pair not readable from Redis right now) counts as enabled: a row too many is harmless.
+    return this.vapid.keys().then((keys) => keys !== null, () => true);
+  }
+
   async dispatch(events: EventEnvelope[]): Promise<void> {
     const created = events.filter(
       (e) => e.type === 'message.created' && (e.data as MessageView | null)?.kind !== 'system',

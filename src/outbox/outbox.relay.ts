@@ -12,10 +12,11 @@ const BATCH = 200;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 /**
- * Under steady commits the next run waits this long, so its claim takes what several commits wrote
- * (fewer, bigger relay runs on the database); the first commit after a quiet spell is relayed at once.
+ * Under steady commits the next run waits this long, so its claim takes what several commits wrote:
+ * a relay run costs about as many statements as a send's own transaction, so one run per commit would
+ * double the database work of the write path. The first commit after a quiet spell is relayed at once.
  */
-const COALESCE_MS = 10;
+const COALESCE_MS = 50;
 
 /** Delay before a row that failed `attempts` times is due again: doubling, ±20 % jitter, capped. */
 export function outboxBackoff(attempts: number): number {

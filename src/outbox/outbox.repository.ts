@@ -30,9 +30,16 @@ export interface VoiceJobIntent {
 /**
  * Records the side effects of committed channel events: one `channel.events` row per channel and
  * seq range, in the caller's transaction, so they commit (or roll back) with the events themselves.
- * The relay reads the events back from channel_events by range.
+ * The relay reads the events back from channel_events by range. With push disabled (no VAPID pair),
+ * a workspace without webhooks gets no row: nothing would consume it, and each row costs the relay a
+ * claim, a read and a delete. The webhook check runs in this statement, so a webhook committed before
+ * it sees the events.
  */
-export async function recordCommittedEvents(manager: EntityManager, events: readonly EventEnvelope[]): Promise<void> {
+export async function recordCommittedEvents(
+  manager: EntityManager,
+  events: readonly EventEnvelope[],
+  { pushEnabled = true }: { pushEnabled?: boolean } = {},
+): Promise<void> {
   if (events.length === 0) return;
   const ranges = new Map<string, { workspaceId: string; from: number; to: number }>();
   for (const e of events) {
@@ -46,8 +53,9 @@ export async function recordCommittedEvents(manager: EntityManager, events: read
   const list = [...ranges];
   await manager.query(
     `INSERT INTO outbox (kind, workspace_id, channel_id, from_seq, to_seq)
-     SELECT 'channel.events', w, c, f, t FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[]) AS u(w, c, f, t)`,
-    [list.map(([, r]) => r.workspaceId), list.map(([c]) => c), list.map(([, r]) => r.from), list.map(([, r]) => r.to)],
+     SELECT 'channel.events', w, c, f, t FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[]) AS u(w, c, f, t)
+      WHERE $5::boolean OR EXISTS (SELECT 1 FROM webhooks h WHERE h.workspace_id = u.w)`,
+    [list.map(([, r]) => r.workspaceId), list.map(([c]) => c), list.map(([, r]) => r.from), list.map(([, r]) => r.to), pushEnabled],
   );
 }
 

@@ -5,6 +5,7 @@ import { ChannelLogTxHook, ChannelLogTxHookProvider } from '../messages/channel-
 import type { EventEnvelope } from '../messages/message.view';
 import { recordCommittedEvents, recordVoiceTranscode, VoiceJobIntent } from './outbox.repository';
 import { OutboxRelay } from './outbox.relay';
+import { PushDispatcher } from '../notifications/push-dispatcher.service';
 
 /**
  * The write side of the outbox, for injection. Each `record*` runs in the caller's transaction:
@@ -17,11 +18,12 @@ export class OutboxService implements ChannelLogTxHook {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly relay: OutboxRelay,
+    private readonly push: PushDispatcher,
   ) {}
 
   /** Webhook deliveries and pushes of the channel events this transaction is about to commit. */
-  inTransaction(manager: EntityManager, events: readonly EventEnvelope[]): Promise<void> {
-    return recordCommittedEvents(manager, events);
+  async inTransaction(manager: EntityManager, events: readonly EventEnvelope[]): Promise<void> {
+    await recordCommittedEvents(manager, events, { pushEnabled: await this.push.enabled() });
   }
 
   recordVoiceJob(manager: EntityManager, intent: VoiceJobIntent): Promise<void> {

@@ -59,7 +59,8 @@ function lastOf(result: unknown): unknown {
 
 async function run(state: ClientState, raw: Query, args: unknown[]): Promise<unknown> {
   const text = textOf(args[0]);
-  const plain = typeof args[0] === 'string' && args.length === 1;
+  // TypeORM passes (text, undefined) or (text, []) for statements without parameters.
+  const plain = typeof args[0] === 'string' && (args[1] === undefined || (Array.isArray(args[1]) && args[1].length === 0));
   if (text !== undefined && BEGIN.test(text)) {
     const context = requireContext();
     const result = plain ? await raw(`${text}; ${enterSql(context)}`) : await raw(...args);

@@ -16,6 +16,11 @@ import { PendingSend, SendResult, sendKey } from './send.types';
  * of its channel's head, which records its `message.created`. A retry, or a second copy of a key in
  * the batch, answers the first message.
  */
+/** Raised inside the transaction to roll it back: some keys of the batch were stored before. */
+class KeysAlreadyStored extends Error {
+  override name = 'KeysAlreadyStored';
+}
+
 @Injectable()
 export class MessageWriter {
   constructor(
@@ -24,17 +29,24 @@ export class MessageWriter {
     private readonly views: MessageViews,
   ) {}
 
-  /** Results in the order of `batch`. Fails as a whole (nothing is written) if any send fails. */
-  commit(batch: readonly PendingSend[]): Promise<SendResult[]> {
+  /**
+   * Results in the order of `batch`. Fails as a whole (nothing is written) if any send fails. Keys are
+   * taken to be new (one statement fewer per batch); if one was stored already (a retry whose ack was
+   * lost), the transaction is rolled back and written again looking the stored keys up first.
+   */
+  async commit(batch: readonly PendingSend[]): Promise<SendResult[]> {
     // One transaction serves several callers: it runs as all of them (their workspaces, for row-level
     // security), each already checked; not as whoever's send happened to start the write.
-    return runAsUser(
-      batch.map((p) => p.authorId),
-      () => this.log.transaction((manager) => this.write(manager, batch)),
-    );
+    const authors = batch.map((p) => p.authorId);
+    try {
+      return await runAsUser(authors, () => this.log.transaction((manager) => this.write(manager, batch, false)));
+    } catch (error) {
+      if (!(error instanceof KeysAlreadyStored)) throw error;
+      return runAsUser(authors, () => this.log.transaction((manager) => this.write(manager, batch, true)));
+    }
   }
 
-  private async write(manager: EntityManager, batch: readonly PendingSend[]): Promise<SendResult[]> {
+  private async write(manager: EntityManager, batch: readonly PendingSend[], lookUpKeys: boolean): Promise<SendResult[]> {
     const keyOf = (p: PendingSend) => sendKey(p.input.channelId, p.authorId, p.input.clientMsgId);
     const heads = await this.log.lock(manager, batch.map((p) => p.input.channelId));
     const firstByKey = new Map<string, PendingSend>();
@@ -43,10 +55,12 @@ export class MessageWriter {
       if (!firstByKey.has(keyOf(pending))) firstByKey.set(keyOf(pending), pending);
     }
     const firsts = [...firstByKey.values()];
-    const stored = await this.messages.findByClientKeys(
-      manager,
-      firsts.map((p) => ({ channelId: p.input.channelId, authorId: p.authorId, clientMsgId: p.input.clientMsgId })),
-    );
+    const stored = lookUpKeys
+      ? await this.messages.findByClientKeys(
+          manager,
+          firsts.map((p) => ({ channelId: p.input.channelId, authorId: p.authorId, clientMsgId: p.input.clientMsgId })),
+        )
+      : [];
     const views = new Map<string, MessageView>();
     for (const view of await this.views.decorate(stored, manager)) views.set(sendKey(view.channelId, view.authorId, view.clientMsgId), view);
 
@@ -67,6 +81,8 @@ export class MessageWriter {
         };
       });
       const inserted = await this.messages.insertMany(manager, rows, heads.get(rows[0].channelId)!.at);
+      // A key skipped by ON CONFLICT left its seq unused: this attempt cannot commit (the log would have a gap).
+      if (inserted.length < rows.length) throw new KeysAlreadyStored();
       const byKey = new Map<string, MessageRow>(inserted.map((row) => [sendKey(row.channel_id, row.author_id, row.client_msg_id), row]));
       for (const pending of fresh) await pending.input.onCreated?.(manager, byKey.get(keyOf(pending))!);
       // Decorated after the hooks ran, so a voice message's event already carries its clip.
