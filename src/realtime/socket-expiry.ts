@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { Socket } from 'socket.io';
-import { DeadlineWheel, EXPIRY_TICK_MS } from './deadline-wheel';
+import { DeadlineQueue } from './deadline-queue';
 
 const EXPIRY_WARNING_MS = 60_000;
 
@@ -8,19 +8,17 @@ type ExpiringSocket = Socket & { data: { expiresAt: number } };
 
 /**
  * Access-token expiry of every socket of this process: `auth:expiring` a minute ahead, then the
- * disconnect. One timer for all sockets (see DeadlineWheel) instead of two per socket.
+ * disconnect. One timer for all sockets (see DeadlineQueue) instead of two per socket.
  */
 @Injectable()
 export class SocketExpiry implements OnModuleDestroy {
-  private readonly warnings = new DeadlineWheel<ExpiringSocket>((socket) =>
+  private readonly warnings = new DeadlineQueue<ExpiringSocket>((socket) =>
     socket.emit('auth:expiring', { expiresAt: new Date(socket.data.expiresAt).toISOString() }),
   );
-  private readonly cutoffs = new DeadlineWheel<ExpiringSocket>((socket) => socket.disconnect(true));
-  private timer: NodeJS.Timeout | undefined;
+  private readonly cutoffs = new DeadlineQueue<ExpiringSocket>((socket) => socket.disconnect(true));
 
   /** (Re)schedules the socket's warning and cut-off from `socket.data.expiresAt`. */
   schedule(socket: ExpiringSocket): void {
-    this.timer ??= setInterval(() => this.advance(), EXPIRY_TICK_MS).unref();
     const now = Date.now();
     const remaining = socket.data.expiresAt - now;
     // A minute ahead; a token that lives less than two minutes is warned about at half-life.
@@ -34,18 +32,8 @@ export class SocketExpiry implements OnModuleDestroy {
     this.cutoffs.cancel(socket as ExpiringSocket);
   }
 
-  get pending(): number {
-    return this.cutoffs.size;
-  }
-
-  private advance(): void {
-    const now = Date.now();
-    this.warnings.advance(now);
-    this.cutoffs.advance(now);
-  }
-
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.warnings.stop();
+    this.cutoffs.stop();
   }
 }
