@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { Emitter } from '@socket.io/redis-emitter';
 import type Redis from 'ioredis';
@@ -20,12 +20,29 @@ export const workspaceRoom = (workspaceId: string) => `ws:${workspaceId}`;
 export const userRoom = (userId: string) => `user:${userId}`;
 
 /**
+ * The emitter's view of the Redis connection. `@socket.io/redis-emitter` drops the promise of each
+ * PUBLISH, so a command that fails (a paused Redis past the command timeout) would be an unhandled
+ * rejection and end the worker: failures are logged here instead. A live emit lost that way is
+ * caught up by `sync` (the event is in the log).
+ */
+export function emitterPublisher(redis: Pick<Redis, 'publish'>, onError: (error: unknown) => void): Pick<Redis, 'publish'> {
+  return {
+    publish: ((channel: string, message: string | Buffer) =>
+      redis.publish(channel, message).catch((error: unknown) => {
+        onError(error);
+        return 0;
+      })) as Redis['publish'],
+  };
+}
+
+/**
  * Sends to socket rooms on every node. API nodes emit through their own namespace (local sockets at
  * once, other nodes through the Redis adapter); a process without sockets (the worker) uses the
  * Redis emitter, which every node's adapter receives.
  */
 @Injectable()
 export class FanoutService {
+  private readonly logger = new Logger(FanoutService.name);
   private owner: SocketNamespaceOwner | null | undefined;
   private emitter: Emitter | null = null;
   /** Committed events waiting for the next turn of the event loop. */
@@ -68,7 +85,10 @@ export class FanoutService {
       target.emit(event, payload);
       return;
     }
-    this.emitter ??= new Emitter(this.redis, { key: socketIoChannel(this.config.get('REDIS_PREFIX')) }).of(RT_NAMESPACE) as unknown as Emitter;
+    this.emitter ??= new Emitter(
+      emitterPublisher(this.redis, (error) => this.logger.warn(`Live emit through Redis failed (clients catch up with sync): ${String(error)}`)),
+      { key: socketIoChannel(this.config.get('REDIS_PREFIX')) },
+    ).of(RT_NAMESPACE) as unknown as Emitter;
     let target = this.emitter.to(room);
     if (options.except) target = target.except(options.except);
     target.emit(event, payload);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import webPush from 'web-push';
@@ -18,6 +19,8 @@ const SEND_CONCURRENCY = 16;
 const SEND_TIMEOUT_MS = 10_000;
 /** How long a sent (job, subscription) pair is remembered; longer than every retry of a job. */
 const SENT_TTL_SECONDS = 86400;
+/** Deletes KEYS[1] only if it still holds ARGV[1] (this attempt's claim, never another run's). */
+const RELEASE_CLAIM = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 type Subscription = Awaited<ReturnType<PushSubscriptionRepository['activeOf']>>[number];
 
@@ -87,7 +90,19 @@ export class PushSenderService {
     const failures: string[] = [];
     await forEachLimited(subscriptions, SEND_CONCURRENCY, async (subscription) => {
       const claim = `push:sent:${jobId}:${subscription.id}`;
-      if ((await this.redis.set(claim, '1', 'EX', SENT_TTL_SECONDS, 'NX')) === null) return;
+      const token = randomUUID();
+      const release = () => this.redis.eval(RELEASE_CLAIM, 1, claim, token);
+      let claimed: boolean;
+      try {
+        claimed = (await this.redis.set(claim, token, 'EX', SENT_TTL_SECONDS, 'NX')) !== null;
+      } catch (error) {
+        // A timed-out SET may still run once a paused Redis resumes: without this release its claim
+        // would make the job's next attempt skip a push that was never sent. Same connection, so the
+        // release runs after it.
+        void release().catch(() => undefined);
+        throw error;
+      }
+      if (!claimed) return;
       try {
         const outcome = await this.deliver(subscription, text, keys);
         this.metrics.pushOutcome(outcome);
@@ -96,7 +111,7 @@ export class PushSenderService {
         }
       } catch (error) {
         // Released so the next run of the job tries this subscription again.
-        await this.redis.del(claim);
+        await release();
         this.metrics.pushOutcome('retry');
         failures.push(error instanceof Error ? error.message : String(error));
       }
