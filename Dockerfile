@@ -15,9 +15,12 @@ RUN npm run build
 FROM node:24-bookworm-slim AS runtime
 # Debian's ffmpeg gets the distribution's security updates; the npm-bundled build is from 2018.
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
+# MALLOC_ARENA_MAX=2: glibc's per-thread malloc arenas fragment under many sockets; two arenas cut the
+# API's RSS per idle socket by about a tenth (docs/BENCHMARKS.md, connections, wave 3).
 ENV NODE_ENV=production \
     PORT=3000 \
-    FFMPEG_PATH=/usr/bin/ffmpeg
+    FFMPEG_PATH=/usr/bin/ffmpeg \
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
