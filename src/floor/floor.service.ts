@@ -5,6 +5,7 @@ import { AccessService, isAdminRole } from '../access/access.service';
 import { AppException } from '../common/app.exception';
 import { ErrorCode } from '../common/error-code';
 import { AppConfigService } from '../config/app-config.service';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 import type { ChannelMode } from '../channels/channel.entity';
 import { channelRoom, FanoutService } from '../fanout/fanout.service';
 import type { FloorEvent, FloorRequestResult } from '../protocol/wire';
@@ -46,6 +47,7 @@ export class FloorService implements OnModuleDestroy {
     private readonly access: AccessService,
     private readonly fanout: FanoutService,
     private readonly config: AppConfigService,
+    private readonly rateLimit: RateLimitService,
   ) {}
 
   onModuleDestroy(): void {
@@ -56,6 +58,9 @@ export class FloorService implements OnModuleDestroy {
   // ---------------------------------------------------------------- client events
 
   async request(userId: string, socketId: string, channelId: string, priority: boolean): Promise<FloorRequestResult> {
+    // Each attempt counts against the user's write budget, as a voice:start does: a floor request is
+    // a Lua run and a room-wide `floor` event, so it must not be free to repeat.
+    await this.rateLimit.consumeWrite(userId);
     const access = await this.access.requireChannelMember(channelId, userId);
     await this.requirePtt(channelId);
     if (priority && !isAdminRole(access.role)) throw AppException.forbidden('Only owners and admins may pre-empt the floor');
