@@ -56,7 +56,6 @@ export class DeadlineQueue<T> {
       this.versions.delete(entry.item);
       this.fire(entry.item);
     }
-    this.dropStaleTop();
     this.arm();
   }
 

@@ -9,18 +9,19 @@ import { MessageViews } from '../message-views';
 import { runAsUser } from '../../tenancy/tenant-context';
 import { PendingSend, SendResult, sendKey } from './send.types';
 
-/**
- * Writes sends of any number of channels in one ChannelLog transaction: the channel heads are
- * locked in id order, the keys already stored are found (this statement's snapshot comes after the
- * locks, so it sees every committed send, from any node), and each new message takes the next seq
- * of its channel's head, which records its `message.created`. A retry, or a second copy of a key in
- * the batch, answers the first message.
- */
 /** Raised inside the transaction to roll it back: some keys of the batch were stored before. */
 class KeysAlreadyStored extends Error {
   override name = 'KeysAlreadyStored';
 }
 
+/**
+ * Writes sends of any number of channels in one ChannelLog transaction: the channel heads are
+ * locked in id order and each new message takes the next seq of its channel's head, which records
+ * its `message.created`. Keys are taken to be new; when the insert skips one, the batch is written
+ * again with the stored keys looked up first (that statement's snapshot comes after the locks, so
+ * it sees every committed send, from any node). A retry, or a second copy of a key in the batch,
+ * answers the first message.
+ */
 @Injectable()
 export class MessageWriter {
   constructor(
