@@ -115,6 +115,13 @@ describe('voice messages on S3 storage (s3rver on loopback)', () => {
     const tampered = voice.url!.replace(/sig=(.)/, (_match, digit: string) => `sig=${digit === '0' ? '1' : '0'}`);
     expect((await fetch(`${server.url}${tampered}`, { redirect: 'manual' })).status).toBe(401);
 
+    // The AAC rendition is made on its first request, into the bucket, and goes with the message too.
+    await expect(bucket.size(`${team.id}/${voiceId}/voice.m4a`)).rejects.toBeInstanceOf(BlobNotFoundError);
+    const aac = await fetch(`${base}?format=aac`, { headers: auth });
+    expect(aac.status).toBe(200);
+    expect(aac.headers.get('content-type')).toBe('audio/mp4');
+    expect(await bucket.size(`${team.id}/${voiceId}/voice.m4a`)).toBe((await aac.arrayBuffer()).byteLength);
+
     expect(readdirSync(localDir)).toEqual([]);
 
     const deleted = await api.delete(`/api/workspaces/${team.id}/channels/${team.generalId}/messages/${uploaded.id}`, team.owner.accessToken);
@@ -159,7 +166,7 @@ describe('voice messages on S3 storage (s3rver on loopback)', () => {
         if (voice.status === 'ready') break;
         if (voice.status === 'failed' || Date.now() > deadline) throw new Error(`voice ${voice.status}`);
       }
-      expect(await bucket.size(`${team.id}/${voiceId}/voice.m4a`)).toBeGreaterThan(100);
+      expect(await bucket.size(`${team.id}/${voiceId}/voice.ogg`)).toBeGreaterThan(100);
       expect(readdirSync(localDir)).toEqual([]);
     } finally {
       speaker.close();

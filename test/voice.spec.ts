@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,27 @@ function toneWav(dir: string): Buffer {
     path,
   ]);
   return readFileSync(path);
+}
+
+/** A 3 s tone at a fixed level (a factor on lavfi's sine), for loudness checks. */
+function levelWav(dir: string, level: number): Buffer {
+  const path = join(dir, `level-${randomUUID()}.wav`);
+  execFileSync(FFMPEG, ['-v', 'error', '-f', 'lavfi', '-i', `sine=frequency=440:duration=3,volume=${level}`, '-ac', '1', '-ar', '44100', path]);
+  return readFileSync(path);
+}
+
+/** Integrated loudness (LUFS) and sample peak (dBFS) of audio bytes, as ffmpeg's decoder plays them. */
+function loudnessOf(bytes: Buffer, dir: string): { lufs: number; peak: number } {
+  const path = join(dir, `measure-${randomUUID()}`);
+  writeFileSync(path, bytes);
+  const run = spawnSync(process.env.FFMPEG_PATH ?? FFMPEG, ['-hide_banner', '-nostats', '-i', path, '-af', 'ebur128=peak=sample:framelog=verbose', '-f', 'null', '-'], {
+    encoding: 'utf8',
+  });
+  const summary = run.stderr.slice(run.stderr.lastIndexOf('Summary:'));
+  const lufs = Number(/I:\s+(-?[\d.]+) LUFS/.exec(summary)?.[1]);
+  const peak = Number(/Peak:\s+(-?[\d.]+) dBFS/.exec(summary)?.[1]);
+  if (!Number.isFinite(lufs) || !Number.isFinite(peak)) throw new Error(`no loudness summary: ${run.stderr.slice(-400)}`);
+  return { lufs, peak };
 }
 
 /** The 202 answer of an upload: the message with its voice. */
@@ -177,6 +198,41 @@ describe('voice messages (recorded)', () => {
     const tampered = voice.url!.replace(/sig=(.)/, (_match, digit: string) => `sig=${digit === '0' ? '1' : '0'}`);
     expect((await fetch(`${server.url}${tampered}`)).status).toBe(401);
     expect((await fetch(base)).status).toBe(401);
+  });
+
+  it('is ready with Opus at the target loudness; AAC is made on its first request and kept', async () => {
+    const auth = { authorization: `Bearer ${team.owner.accessToken}` };
+    // lavfi's sine is at 1/8 of full scale: 0.1 makes -36 dBFS peaks, 8 full scale.
+    for (const level of [0.1, 8]) {
+      const before = loudnessOf(levelWav(workDir, level), workDir);
+      const voice = await settled((await upload(levelWav(workDir, level), 'level.wav')).body.voice.id);
+      expect(voice.status).toBe('ready');
+      const base = `${server.url}/api/voice/${voice.id}/audio`;
+      const opus = loudnessOf(Buffer.from(await (await fetch(`${base}?format=opus`, { headers: auth })).arrayBuffer()), workDir);
+      // A quiet clip is lifted and a loud one lowered to -16 LUFS, with no sample above -1.5 dBFS.
+      expect(Math.abs(before.lufs + 16)).toBeGreaterThan(8);
+      expect(opus.lufs).toBeGreaterThan(-17.5);
+      expect(opus.lufs).toBeLessThan(-14.5);
+      expect(opus.peak).toBeLessThanOrEqual(-1.4);
+
+      const aacFile = join(storageDir, team.id, voice.id, 'voice.m4a');
+      expect(existsSync(aacFile)).toBe(false);
+      const [first, concurrent] = await Promise.all([
+        fetch(`${base}?format=aac`, { headers: auth }),
+        fetch(`${base}?format=aac`, { headers: auth }),
+      ]);
+      expect([first.status, concurrent.status]).toEqual([200, 200]);
+      const aacBytes = Buffer.from(await first.arrayBuffer());
+      expect(Buffer.from(await concurrent.arrayBuffer())).toEqual(aacBytes);
+      expect(aacBytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
+      const madeAt = statSync(aacFile).mtimeMs;
+      const again = await fetch(`${base}?format=aac`, { headers: { ...auth, range: 'bytes=0-99' } });
+      expect(again.status).toBe(206);
+      expect(Buffer.from(await again.arrayBuffer())).toEqual(aacBytes.subarray(0, 100));
+      expect(statSync(aacFile).mtimeMs).toBe(madeAt);
+      // Made from the normalised Opus: the same loudness.
+      expect(Math.abs(loudnessOf(aacBytes, workDir).lufs - opus.lufs)).toBeLessThan(1);
+    }
   });
 
   it('answers 404 to anyone outside the channel', async () => {

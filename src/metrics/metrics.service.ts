@@ -77,19 +77,22 @@ export class MetricsService {
   });
   private readonly transcodeSeconds = new Histogram({
     name: 'pigeon_transcode_duration_seconds',
-    help: 'ffmpeg run time of one voice transcode',
+    help: 'ffmpeg run time of one voice transcode, by rendition (opus at upload, aac on first request)',
+    labelNames: ['format'],
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
     registers: [this.registry],
   });
   private readonly transcodeAudioSeconds = new Histogram({
     name: 'pigeon_transcode_audio_seconds',
-    help: 'Audio length of each transcoded voice clip',
+    help: 'Audio length of each transcoded voice clip, by rendition',
+    labelNames: ['format'],
     buckets: [1, 5, 10, 30, 60, 120, 300, 600],
     registers: [this.registry],
   });
   private readonly transcodeRatio = new Histogram({
     name: 'pigeon_transcode_realtime_ratio',
-    help: 'Transcode time divided by audio length (below 1: faster than real time)',
+    help: 'Transcode time divided by audio length (below 1: faster than real time), by rendition',
+    labelNames: ['format'],
     buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
     registers: [this.registry],
   });
@@ -140,10 +143,10 @@ export class MetricsService {
   }
 
   /** One voice transcode: ffmpeg's run time against the clip's audio length. */
-  transcoded(seconds: number, audioSeconds: number): void {
-    this.transcodeSeconds.observe(seconds);
-    this.transcodeAudioSeconds.observe(audioSeconds);
-    if (audioSeconds > 0) this.transcodeRatio.observe(seconds / audioSeconds);
+  transcoded(format: 'opus' | 'aac', seconds: number, audioSeconds: number): void {
+    this.transcodeSeconds.observe({ format }, seconds);
+    this.transcodeAudioSeconds.observe({ format }, audioSeconds);
+    if (audioSeconds > 0) this.transcodeRatio.observe({ format }, seconds / audioSeconds);
   }
 
   webhookOutcome(outcome: WebhookOutcome): void {

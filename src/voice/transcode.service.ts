@@ -8,6 +8,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { BlobStorage } from '../storage/blob-storage';
 import { SniffedAudio, sniffAudio } from './audio-sniff';
 import { lastLine, runFfmpeg } from './ffmpeg-run';
+import { applyOpusHeadGain, EBUR128_MEASURE, normalisingGainDb, parseEbur128Summary } from './loudness';
 import { VoiceClipChange, VoiceClipRepository, VoiceClipRow } from './voice-clip.repository';
 import { VoiceClips } from './voice-clips.service';
 import { RENDITION_TYPES, voiceFileKeys } from './voice-files';
@@ -15,7 +16,6 @@ import { RENDITION_TYPES, voiceFileKeys } from './voice-files';
 const WAVEFORM_POINTS = 64;
 const PCM_RATE = 8000;
 const FFMPEG_TIMEOUT_MS = 5 * 60_000;
-const LOUDNORM = 'loudnorm=I=-16:TP=-1.5:LRA=11';
 
 /** Input ffmpeg cannot decode: retrying will not help. */
 class CorruptAudio extends Error {}
@@ -37,8 +37,10 @@ export function waveform(pcm: Buffer, points = WAVEFORM_POINTS): number[] {
 
 /**
  * Worker side of recorded voice: one ffmpeg run decodes the original once and writes the Opus/Ogg
- * (mono 48 kHz, ~32 kb/s, loudness-normalized) and AAC/M4A renditions plus 8 kHz PCM on stdout,
- * from which the duration (sample count) and the waveform are measured.
+ * rendition (mono 48 kHz, ~32 kb/s) while measuring its loudness, plus 8 kHz PCM on stdout, from
+ * which the duration (sample count) and the waveform are measured; the measured gain goes into the
+ * Opus header (loudness.ts), so the clip is `ready` after one pass. The AAC rendition, which only
+ * players without Opus ask for, is made from the Opus one on its first request (AacRenditions).
  */
 @Injectable()
 export class TranscodeService {
@@ -74,11 +76,10 @@ export class TranscodeService {
         throw new UnrecoverableError('not a supported audio container');
       }
       const opusPath = join(work, 'voice.ogg');
-      const aacPath = join(work, 'voice.m4a');
       let pcm: Buffer;
       const ffmpegStarted = performance.now();
       try {
-        pcm = await this.decode(clip.original_key, format, opusPath, aacPath);
+        pcm = await this.decode(clip.original_key, format, opusPath);
       } catch (error) {
         if (error instanceof CorruptAudio) {
           await this.finish(clip, { status: 'failed', failure_reason: error.message });
@@ -87,7 +88,7 @@ export class TranscodeService {
         throw error;
       }
       const durationMs = Math.round((pcm.length / 2 / PCM_RATE) * 1000);
-      this.metrics.transcoded((performance.now() - ffmpegStarted) / 1000, durationMs / 1000);
+      this.metrics.transcoded('opus', (performance.now() - ffmpegStarted) / 1000, durationMs / 1000);
       if (durationMs === 0) {
         await this.finish(clip, { status: 'failed', failure_reason: 'no audio in the file' });
         throw new UnrecoverableError('no audio in the file');
@@ -100,11 +101,9 @@ export class TranscodeService {
       }
       const keys = voiceFileKeys(clip.workspace_id, clip.id);
       await this.storage.putFile(keys.opus, opusPath, RENDITION_TYPES.opus);
-      await this.storage.putFile(keys.aac, aacPath, RENDITION_TYPES.aac);
       await this.finish(clip, {
         status: 'ready',
         opus_key: keys.opus,
-        aac_key: keys.aac,
         duration_ms: durationMs,
         waveform: waveform(pcm),
       });
@@ -122,7 +121,7 @@ export class TranscodeService {
     const outcome = await this.clips.change(clip, change, 'unfinished', { skipDeleted: true });
     if (outcome === 'deleted') {
       // Deleted while it was being transcoded: no event, and the new renditions go.
-      for (const key of [change.opus_key, change.aac_key]) if (key) await this.storage.remove(key);
+      if (change.opus_key) await this.storage.remove(change.opus_key);
       return;
     }
     if (change.status === 'failed') this.logger.warn(`Voice ${clip.id} failed: ${change.failure_reason}`);
@@ -133,14 +132,16 @@ export class TranscodeService {
    * it never parses a playlist or concat script), the bytes come through a pipe and `pipe` is the only
    * protocol the input may open (no file, no network), and the decoded length is capped while it runs.
    */
-  private async decode(key: string, format: SniffedAudio, opusPath: string, aacPath: string): Promise<Buffer> {
+  private async decode(key: string, format: SniffedAudio, opusPath: string): Promise<Buffer> {
     // One second of slack past the limit, so an over-long recording is measured as too long, not cut.
     const maxSeconds = this.config.get('VOICE_MAX_SECONDS') + 1;
     const maxPcmBytes = maxSeconds * PCM_RATE * 2;
     const args = [
       '-hide_banner',
+      '-nostats',
+      // `info` for the loudness summary; ebur128's per-frame lines are at `verbose`.
       '-v',
-      'error',
+      'info',
       '-y',
       '-protocol_whitelist',
       'pipe',
@@ -151,7 +152,7 @@ export class TranscodeService {
       '-i',
       'pipe:0',
       '-filter_complex',
-      `[0:a:0]${LOUDNORM},aresample=48000,aformat=channel_layouts=mono,asplit=2[opus][aac]`,
+      `[0:a:0]aresample=48000,aformat=channel_layouts=mono,asplit=2[opus][measure];[measure]${EBUR128_MEASURE},anullsink`,
       '-map',
       '[opus]',
       '-c:a',
@@ -164,17 +165,6 @@ export class TranscodeService {
       '-f',
       'ogg',
       opusPath,
-      '-map',
-      '[aac]',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '64k',
-      '-movflags',
-      '+faststart',
-      '-f',
-      'mp4',
-      aacPath,
       '-map',
       '0:a:0',
       '-ac',
@@ -192,7 +182,12 @@ export class TranscodeService {
       maxStdoutBytes: maxPcmBytes,
     });
     if (outcome.overflowed) throw new CorruptAudio(`longer than ${maxSeconds - 1} s`);
-    if (outcome.code === 0) return outcome.stdout;
+    if (outcome.code === 0) {
+      const loudness = parseEbur128Summary(outcome.stderr);
+      if (!loudness) throw new Error('ffmpeg gave no loudness summary');
+      await applyOpusHeadGain(opusPath, normalisingGainDb(loudness));
+      return outcome.stdout;
+    }
     if (outcome.signal) throw new Error(`ffmpeg killed by ${outcome.signal}`);
     const line = lastLine(outcome.stderr);
     throw new CorruptAudio(`undecodable audio${line ? `: ${line.slice(0, 300)}` : ''}`);

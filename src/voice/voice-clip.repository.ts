@@ -156,6 +156,18 @@ export class VoiceClipRepository {
     return updated[1] > 0;
   }
 
+  /**
+   * Records the AAC rendition made after the clip was ready; false when the clip lost its files
+   * meanwhile (deleted). Not a state change: `updated_at` stays the time it became ready.
+   */
+  async attachAac(voiceId: string, key: string): Promise<boolean> {
+    const updated: [unknown[], number] = await this.dataSource.query(
+      `UPDATE voice_clips SET aac_key = $2 WHERE id = $1 AND status = 'ready' AND opus_key IS NOT NULL RETURNING id`,
+      [voiceId, key],
+    );
+    return updated[1] > 0;
+  }
+
   /** Forgets the file keys of these messages' clips and answers the keys that were set. */
   async detachFiles(messageIds: string[]): Promise<string[]> {
     const rows: Pick<VoiceClipRow, 'original_key' | 'opus_key' | 'aac_key'>[] = await this.dataSource.query(

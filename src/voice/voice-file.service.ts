@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { AppException } from '../common/app.exception';
 import { BlobNotFoundError, BlobStorage, ByteRange } from '../storage/blob-storage';
+import { AacRenditions } from './aac-renditions';
 import { VoiceClipRepository, VoiceClipRow } from './voice-clip.repository';
 import { RENDITION_TYPES } from './voice-files';
 
@@ -19,12 +20,17 @@ export class VoiceFiles {
   constructor(
     private readonly repository: VoiceClipRepository,
     private readonly storage: BlobStorage,
+    private readonly aac: AacRenditions,
   ) {}
 
-  /** The rendition when ready (`opus` by default), else the original bytes; NOT_FOUND when there is no file. */
+  /**
+   * The rendition when ready (`opus` by default; `aac` is made on its first request), else the
+   * original bytes; NOT_FOUND when there is no file.
+   */
   async audio(row: VoiceClipRow, format: 'opus' | 'aac' | undefined): Promise<StoredAudio> {
     const wanted = format ?? 'opus';
-    const renditionKey = row.status === 'ready' ? (wanted === 'opus' ? row.opus_key : row.aac_key) : null;
+    let renditionKey: string | null = null;
+    if (row.status === 'ready') renditionKey = wanted === 'opus' ? row.opus_key : row.opus_key && (await this.aac.ensure(row));
     const key = renditionKey ?? row.original_key;
     if (!key) throw AppException.notFound('Audio');
     const contentType = renditionKey ? RENDITION_TYPES[wanted] : (row.mime_type ?? 'application/octet-stream');

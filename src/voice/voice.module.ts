@@ -24,6 +24,7 @@ import { VoiceClipRepository } from './voice-clip.repository';
 import { VoiceClips } from './voice-clips.service';
 import { VoiceController } from './voice.controller';
 import { VoiceFiles } from './voice-file.service';
+import { AacRenditions } from './aac-renditions';
 import { VoiceGateway } from './voice.gateway';
 import { VoiceMessageHooks } from './voice-message-hooks';
 import { VoiceService } from './voice.service';
@@ -56,6 +57,7 @@ import { VoiceViews } from './voice-views';
     VoiceClipRepository,
     VoiceClips,
     VoiceFiles,
+    AacRenditions,
     VoiceViews,
     AudioUrlSigner,
     VoiceMessageHooks,
