@@ -159,6 +159,24 @@ describe('Socket.IO fan-out over a Redis Cluster (SOCKET_ADAPTER=sharded)', () =
     expect(clientLists.join('\n')).toContain('name=pigeon-fanout-emitter');
   });
 
+  it('a removal on node A reaches node B through serverSideEmit, acknowledged by the API nodes only (not the worker)', async () => {
+    const member = await addMember(api, team, 'leaving');
+    const socket = await rawSocket(nodes[1].url, member.accessToken);
+    sockets.push(socket);
+    const heard: string[] = [];
+    socket.on('event', (e: EventEnvelope) => e.type === 'message.created' && heard.push((e.data as { body: string }).body));
+    const started = Date.now();
+    expect((await api.delete(`/api/workspaces/${team.id}/members/${member.id}`, team.owner.accessToken)).status).toBe(204);
+    // The worker's adapter subscribes to nothing, so node A waits for node B's answer only, not for a timeout.
+    expect(Date.now() - started).toBeLessThan(2500);
+    const ack: Ack = await sender.timeout(10_000).emitWithAck('message:send', { channelId: team.generalId, clientMsgId: randomUUID(), body: 'after removal' });
+    expect(ack.ok).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(heard).not.toContain('after removal');
+    expect(nodes[0].output()).not.toContain('not acknowledged by every node');
+    socket.close();
+  });
+
   it('unsubscribes a node from a room once its last socket there left (subscriptionMode dynamic)', async () => {
     const channel = roomChannel(`ch:${team.generalId}`);
     expect(await shardSubscribers(channel)).toBe(2);
