@@ -39,7 +39,7 @@ function toneWav(sampleRate = 8000): Buffer {
  */
 describe('Socket.IO fan-out over a Redis Cluster (SOCKET_ADAPTER=sharded)', () => {
   let cluster: TestRedisCluster;
-  let nodes: TestServer[] = [];
+  const nodes: TestServer[] = [];
   let worker: TestServer | undefined;
   let storageDir: string;
   let api: Api;

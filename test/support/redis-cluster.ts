@@ -87,7 +87,7 @@ export async function startRedisCluster(size = 3): Promise<TestRedisCluster> {
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
         server.once('spawn', () => resolve());
-        server.once('error', (error) => reject(new Error(`cannot start redis-server (is it installed? it must be for this test): ${error.message}`)));
+        server.once('error', (error) => reject(new Error(`cannot start redis-server (is it installed? it must be for this test): ${error.message}`, { cause: error })));
       });
     }
     for (const port of ports) {
@@ -101,7 +101,7 @@ export async function startRedisCluster(size = 3): Promise<TestRedisCluster> {
     });
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 20_000 }).catch(
       (error: Error & { stdout?: string; stderr?: string }) => {
-        throw new Error(`redis-cli --cluster create failed (is redis-cli installed?): ${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+        throw new Error(`redis-cli --cluster create failed (is redis-cli installed?): ${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`, { cause: error });
       },
     );
     await waitUntil('cluster_state:ok on every node', 20_000, async () =>
@@ -109,7 +109,7 @@ export async function startRedisCluster(size = 3): Promise<TestRedisCluster> {
     );
   } catch (error) {
     await stop();
-    throw new Error(`${(error as Error).message}\nredis-server output:\n${output}`);
+    throw new Error(`${(error as Error).message}\nredis-server output:\n${output}`, { cause: error });
   }
   return { ports, seeds: ports.map((p) => `127.0.0.1:${p}`).join(','), masters, output: () => output, stop };
 }
