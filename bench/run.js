@@ -1,7 +1,7 @@
 'use strict';
 /**
  * Benchmark entry: `npm run bench [-- SCENARIO] [--option=value ...]` (npm builds dist/ first).
- * Scenarios live in bench/scenarios/ (fanout, throughput, history, storm, connections, voice, search); each one's
+ * Scenarios live in bench/scenarios/ (fanout, fanout-sharded, throughput, history, storm, connections, voice, search); each one's
  * options are its DEFAULTS (kebab-case on the command line). --no-doc leaves docs/BENCHMARKS.md alone.
  */
 const fs = require('node:fs');
@@ -12,6 +12,7 @@ const { machine, table, writeResult, updateDoc } = require('./lib/report');
 
 const SCENARIOS = {
   fanout: './scenarios/fanout',
+  'fanout-sharded': './scenarios/fanout-sharded',
   throughput: './scenarios/throughput',
   history: './scenarios/history',
   storm: './scenarios/storm',

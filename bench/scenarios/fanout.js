@@ -12,6 +12,7 @@ const { LoadPool } = require('../lib/load');
 const { rateSearch, measureStep } = require('../lib/search');
 const { freshDatabase, startApiNodes, stopAll, setupWorkspace, BENCH_REDIS_URL } = require('../lib/pigeon');
 const { summarize } = require('../lib/cpuprofile');
+const { startRedisCluster } = require('../lib/redis-cluster');
 
 const DEFAULTS = {
   members: 1000,
@@ -29,6 +30,9 @@ const DEFAULTS = {
   p99LimitMs: 100,
   targets: 'baseline,pigeon',
   cpuProf: false,
+  // `sharded`: Pigeon's fan-out through the sharded adapter on a private three-master Redis Cluster
+  // (SOCKET_ADAPTER=sharded); the baseline stays the bare server. `npm run bench -- fanout-sharded`.
+  adapter: 'classic',
 };
 
 function searchOptions(cfg, receivers, budgetMs) {
@@ -114,7 +118,17 @@ async function run(cfgIn, { log, argvText }) {
         await freshDatabase();
         const execArgv = [];
         if (cfg.cpuProf) execArgv.push('-r', path.join(ROOT, 'bench', 'lib', 'cpu-profile-preload.js'));
-        const nodes = await startApiNodes(cfg.nodes, { redisUrl: redis.url, execArgv });
+        let cluster;
+        const extraEnv = {};
+        if (cfg.adapter === 'sharded') {
+          cluster = await startRedisCluster(3);
+          log(`  fan-out through a private Redis Cluster (SOCKET_ADAPTER=sharded): ${cluster.seeds}`);
+          Object.assign(extraEnv, { SOCKET_ADAPTER: 'sharded', REDIS_FANOUT_CLUSTER_NODES: cluster.seeds });
+        }
+        const nodes = await startApiNodes(cfg.nodes, { redisUrl: redis.url, execArgv, extraEnv }).catch(async (error) => {
+          await cluster?.stop();
+          throw error;
+        });
         try {
           log(`  registering ${cfg.members} users (argon2, 8 at a time) and joining them to one workspace`);
           const setup = await setupWorkspace(nodes[0].url, cfg.members, { concurrency: 8, log });
@@ -163,6 +177,7 @@ async function run(cfgIn, { log, argvText }) {
           throw error;
         } finally {
           await stopAll(nodes);
+          await cluster?.stop();
         }
       } else {
         throw new Error(`unknown target ${target}`);
@@ -177,7 +192,8 @@ async function run(cfgIn, { log, argvText }) {
   const baseline = compact(results.baseline);
   const ratio = pigeon && baseline && baseline.deliveriesPerSec ? Math.round((pigeon.deliveriesPerSec / baseline.deliveriesPerSec) * 1000) / 1000 : null;
   return {
-    scenario: 'fanout',
+    // Its own section in docs/BENCHMARKS.md, so a sharded run never replaces the classic figures.
+    scenario: cfg.adapter === 'sharded' ? 'fanout-sharded' : 'fanout',
     metric: `deliveries/s at p99 send-to-receive <= ${cfg.p99LimitMs} ms with no loss`,
     config: cfg,
     summary: { pigeon, baseline, ratio, target: 0.85, meetsTarget: ratio === null ? null : ratio >= 0.85 },

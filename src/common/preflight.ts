@@ -1,6 +1,6 @@
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { Client } from 'pg';
-import type { EnvironmentVariables } from '../config/env.validation';
+import { parseClusterNodes, type EnvironmentVariables } from '../config/env.validation';
 
 /** A boot failure worth one clear line: what is wrong, which setting, what to do. */
 export class PreflightError extends Error {}
@@ -35,6 +35,7 @@ export async function preflight(env: EnvironmentVariables): Promise<void> {
   } finally {
     redis.disconnect();
   }
+  if (env.SOCKET_ADAPTER === 'sharded') await preflightFanoutCluster(env.REDIS_FANOUT_CLUSTER_NODES ?? '');
   const postgres = new Client({ connectionString: env.DATABASE_URL, connectionTimeoutMillis: 5000 });
   try {
     await postgres.connect();
@@ -45,5 +46,29 @@ export async function preflight(env: EnvironmentVariables): Promise<void> {
     }
   } finally {
     await postgres.end().catch(() => undefined);
+  }
+}
+
+/** SOCKET_ADAPTER=sharded: the fan-out cluster answers, its slots are all served (cluster_state:ok) and it speaks SPUBLISH (Redis 7). */
+async function preflightFanoutCluster(seeds: string): Promise<void> {
+  const cluster = new Cluster(parseClusterNodes(seeds), {
+    lazyConnect: true,
+    clusterRetryStrategy: () => null,
+    redisOptions: { connectTimeout: 5000, maxRetriesPerRequest: 0 },
+  });
+  let lastError: unknown;
+  cluster.on('error', (error: unknown) => (lastError = error)); // reported below, once
+  try {
+    await cluster.connect();
+    const info = await cluster.info('server');
+    const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
+    if (major < 7) throw new PreflightError(`The Redis Cluster at REDIS_FANOUT_CLUSTER_NODES=${seeds} runs Redis ${major}: sharded pub/sub (SOCKET_ADAPTER=sharded) needs Redis 7 or later`);
+  } catch (error) {
+    if (error instanceof PreflightError) throw error;
+    throw new PreflightError(
+      `The Redis Cluster at REDIS_FANOUT_CLUSTER_NODES=${seeds} does not answer or is not ok (${reason(lastError ?? error)}): start it, fix REDIS_FANOUT_CLUSTER_NODES or set SOCKET_ADAPTER=classic`,
+    );
+  } finally {
+    cluster.disconnect();
   }
 }

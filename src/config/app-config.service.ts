@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { EnvironmentVariables } from './env.validation';
+import { EnvironmentVariables, parseClusterNodes } from './env.validation';
 
 /** Typed access to the validated environment. */
 @Injectable()
@@ -15,6 +15,12 @@ export class AppConfigService {
     const raw = this.get('CORS_ORIGINS').trim();
     if (raw === '*') return '*';
     return raw.split(',').map((o) => o.trim()).filter(Boolean);
+  }
+
+  /** The fan-out Redis Cluster's seed nodes with SOCKET_ADAPTER=sharded; null in classic mode (REDIS_URL carries the fan-out). */
+  get fanoutClusterNodes(): { host: string; port: number }[] | null {
+    const nodes = this.get('REDIS_FANOUT_CLUSTER_NODES');
+    return this.get('SOCKET_ADAPTER') === 'sharded' && nodes ? parseClusterNodes(nodes) : null;
   }
 
   get limits() {

@@ -1,4 +1,4 @@
-import { validateEnv } from './env.validation';
+import { parseClusterNodes, validateEnv } from './env.validation';
 
 describe(validateEnv.name, () => {
   it('fills safe local defaults', () => {
@@ -35,5 +35,24 @@ describe(validateEnv.name, () => {
     expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET is required/);
     const env = validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) });
     expect(env.ALLOW_PRIVATE_TARGETS).toBe(false);
+  });
+
+  it('keeps the classic Socket.IO adapter unless told otherwise, and needs the cluster seeds for the sharded one', () => {
+    expect(validateEnv({}).SOCKET_ADAPTER).toBe('classic');
+    expect(() => validateEnv({ SOCKET_ADAPTER: 'sharded' })).toThrow(/REDIS_FANOUT_CLUSTER_NODES is required/);
+    expect(() => validateEnv({ SOCKET_ADAPTER: 'cluster' })).toThrow(/SOCKET_ADAPTER/);
+    const env = validateEnv({ SOCKET_ADAPTER: 'sharded', REDIS_FANOUT_CLUSTER_NODES: 'redis-a:7000, 10.0.0.2:7001,[::1]:7002' });
+    expect(parseClusterNodes(env.REDIS_FANOUT_CLUSTER_NODES ?? '')).toEqual([
+      { host: 'redis-a', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+  });
+
+  it('refuses cluster seeds that are not host:port', () => {
+    for (const bad of ['redis-a', 'redis://redis-a:7000', 'redis-a:7000,', 'redis-a:port', 'a b:7000']) {
+      expect(() => validateEnv({ SOCKET_ADAPTER: 'sharded', REDIS_FANOUT_CLUSTER_NODES: bad })).toThrow(/REDIS_FANOUT_CLUSTER_NODES/);
+    }
+    expect(() => validateEnv({ SOCKET_ADAPTER: 'sharded', REDIS_FANOUT_CLUSTER_NODES: 'redis-a:70000' })).toThrow(/port 70000/);
   });
 });

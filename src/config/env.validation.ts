@@ -15,6 +15,19 @@ const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? unde
 /** An empty string or comma-separated `<scheme>:` / `<scheme>s:` URLs without spaces inside. */
 const ICE_URL_LIST = (scheme: string) => new RegExp(`^\\s*(${scheme}s?:[^\\s,]+(\\s*,\\s*${scheme}s?:[^\\s,]+)*)?\\s*$`);
 
+/** Comma-separated `host:port` (a hostname, an IPv4 address or a bracketed IPv6 address). */
+const CLUSTER_NODE = String.raw`(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}`;
+const CLUSTER_NODE_LIST = new RegExp(`^\\s*${CLUSTER_NODE}(\\s*,\\s*${CLUSTER_NODE})*\\s*$`);
+
+/** The seed nodes of REDIS_FANOUT_CLUSTER_NODES (validated by the schema), for ioredis' Cluster. */
+export function parseClusterNodes(raw: string): { host: string; port: number }[] {
+  return raw.split(',').map((entry) => {
+    const trimmed = entry.trim();
+    const colon = trimmed.lastIndexOf(':');
+    return { host: trimmed.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(trimmed.slice(colon + 1)) };
+  });
+}
+
 /** Every setting Pigeon reads from the environment, with safe local defaults. */
 export class EnvironmentVariables {
   @IsIn(['development', 'production', 'test'])
@@ -46,6 +59,19 @@ export class EnvironmentVariables {
    */
   @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'REDIS_PREFIX must be 1-64 letters, digits, dots, dashes or underscores' })
   REDIS_PREFIX = 'pigeon';
+
+  /**
+   * How Socket.IO events cross nodes: `classic` (PUBLISH on REDIS_URL, every node hears every event)
+   * or `sharded` (SPUBLISH per room on the Redis Cluster REDIS_FANOUT_CLUSTER_NODES; a node hears
+   * only the rooms it has sockets in). Only the fan-out moves: everything else stays on REDIS_URL.
+   */
+  @IsIn(['classic', 'sharded'])
+  SOCKET_ADAPTER: 'classic' | 'sharded' = 'classic';
+
+  /** Comma-separated `host:port` seed nodes of the fan-out Redis Cluster (Redis 7+); required with SOCKET_ADAPTER=sharded. */
+  @Transform(emptyToUndefined) @IsOptional()
+  @Matches(CLUSTER_NODE_LIST, { message: 'REDIS_FANOUT_CLUSTER_NODES must be comma-separated host:port pairs (e.g. 10.0.0.1:6379,10.0.0.2:6379)' })
+  REDIS_FANOUT_CLUSTER_NODES?: string;
 
   @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET = DEV_JWT_SECRET;
@@ -390,6 +416,13 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
     throw new Error('Invalid configuration:\n  S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together');
   }
   env.DATABASE_OWNER_URL = databaseUrls({ DATABASE_URL: raw.DATABASE_URL as string | undefined, DATABASE_OWNER_URL: env.DATABASE_OWNER_URL }).owner;
+  if (env.SOCKET_ADAPTER === 'sharded') {
+    if (!env.REDIS_FANOUT_CLUSTER_NODES) {
+      throw new Error('Invalid configuration:\n  REDIS_FANOUT_CLUSTER_NODES is required when SOCKET_ADAPTER=sharded');
+    }
+    const badPort = parseClusterNodes(env.REDIS_FANOUT_CLUSTER_NODES).find((node) => node.port < 1 || node.port > 65535);
+    if (badPort) throw new Error(`Invalid configuration:\n  REDIS_FANOUT_CLUSTER_NODES: port ${badPort.port} of ${badPort.host} is not 1-65535`);
+  }
   if (!env.VAPID_PUBLIC_KEY !== !env.VAPID_PRIVATE_KEY) {
     throw new Error('Invalid configuration:\n  VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together');
   }

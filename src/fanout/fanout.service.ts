@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { Emitter } from '@socket.io/redis-emitter';
 import type Redis from 'ioredis';
@@ -9,6 +9,7 @@ import type { EventEnvelope } from '../messages/message.view';
 import { MetricsService } from '../metrics/metrics.service';
 import { REDIS } from '../redis/redis.module';
 import { EventsCommittedBus } from './events-committed';
+import { HeadlessShardedEmitter } from './sharded-fanout';
 import { SocketNamespaceOwner, SocketNamespaceSource } from './socket-namespace';
 
 /** The Socket.IO adapter's and emitter's channel prefix, under REDIS_PREFIX (they must agree). */
@@ -35,16 +36,23 @@ export function emitterPublisher(redis: Pick<Redis, 'publish'>, onError: (error:
   };
 }
 
+/** What a process without sockets emits through: the classic emitter's or the headless server's `/rt`. */
+interface RoomBroadcaster {
+  to(room: string | string[]): { except(socketId: string): { emit(event: string, payload: unknown): unknown }; emit(event: string, payload: unknown): unknown };
+}
+
 /**
  * Sends to socket rooms on every node. API nodes emit through their own namespace (local sockets at
  * once, other nodes through the Redis adapter); a process without sockets (the worker) uses the
- * Redis emitter, which every node's adapter receives.
+ * Redis emitter (SOCKET_ADAPTER=classic) or a headless Socket.IO server with the sharded adapter
+ * (sharded), which every node's adapter receives.
  */
 @Injectable()
-export class FanoutService {
+export class FanoutService implements OnApplicationShutdown {
   private readonly logger = new Logger(FanoutService.name);
   private owner: SocketNamespaceOwner | null | undefined;
-  private emitter: Emitter | null = null;
+  private emitter: RoomBroadcaster | null = null;
+  private headless: HeadlessShardedEmitter | null = null;
   /** Committed events waiting for the next turn of the event loop. */
   private readonly pending: (readonly EventEnvelope[])[] = [];
 
@@ -85,13 +93,24 @@ export class FanoutService {
       target.emit(event, payload);
       return;
     }
-    this.emitter ??= new Emitter(
-      emitterPublisher(this.redis, (error) => this.logger.warn(`Live emit through Redis failed (clients catch up with sync): ${String(error)}`)),
-      { key: socketIoChannel(this.config.get('REDIS_PREFIX')) },
-    ).of(RT_NAMESPACE) as unknown as Emitter;
-    let target = this.emitter.to(room);
-    if (options.except) target = target.except(options.except);
-    target.emit(event, payload);
+    this.emitter ??= this.socketlessEmitter();
+    const target = this.emitter.to(room);
+    (options.except ? target.except(options.except) : target).emit(event, payload);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.headless?.close();
+  }
+
+  private socketlessEmitter(): RoomBroadcaster {
+    const prefix = socketIoChannel(this.config.get('REDIS_PREFIX'));
+    const failed = (error: unknown) => this.logger.warn(`Live emit through Redis failed (clients catch up with sync): ${String(error)}`);
+    const clusterNodes = this.config.fanoutClusterNodes;
+    if (clusterNodes) {
+      this.headless = HeadlessShardedEmitter.connect(clusterNodes, prefix, RT_NAMESPACE, failed);
+      return this.headless.namespace;
+    }
+    return new Emitter(emitterPublisher(this.redis, failed), { key: prefix }).of(RT_NAMESPACE);
   }
 
   private namespace(): Namespace | undefined {

@@ -4,9 +4,10 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import { filter, finalize, type Observable } from 'rxjs';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { socketIoChannel } from '../fanout/fanout.service';
-import Redis from 'ioredis';
+import { connectFanoutCluster, shardedIoAdapter, shardedPublisher, shardedSubscriber } from '../fanout/sharded-fanout';
+import Redis, { type Cluster } from 'ioredis';
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
-import type { EnvironmentVariables } from '../config/env.validation';
+import { parseClusterNodes, type EnvironmentVariables } from '../config/env.validation';
 import { DrainService } from '../health/drain.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { runInContext, userContext, type TenantContext } from '../tenancy/tenant-context';
@@ -18,13 +19,14 @@ function socketTenant(socket: Socket): TenantContext | null {
 }
 
 /**
- * Socket.IO across nodes through Redis pub/sub. The classic (non-sharded) adapter is used because
- * @socket.io/redis-emitter, which the worker emits with, speaks only that protocol; on a single
- * Redis 7 the two carry the same traffic.
+ * Socket.IO across nodes through Redis pub/sub. SOCKET_ADAPTER=classic (the default): the classic
+ * adapter on REDIS_URL, whose protocol @socket.io/redis-emitter (the worker's) speaks; on a single
+ * Redis 7 it carries the same traffic as the sharded one. SOCKET_ADAPTER=sharded: the sharded
+ * adapter on the Redis Cluster REDIS_FANOUT_CLUSTER_NODES (src/fanout/sharded-fanout.ts).
  */
 export class RedisIoAdapter extends IoAdapter {
-  private adapterConstructor: ReturnType<typeof createAdapter> | undefined;
-  private clients: Redis[] = [];
+  private adapterConstructor: ReturnType<typeof createAdapter> | ReturnType<typeof shardedIoAdapter> | undefined;
+  private clients: (Redis | Cluster)[] = [];
   private readonly socketLogger = new Logger('RedisIoAdapter');
   private readonly connectionLogger = new Logger('Sockets');
   private readonly metrics: MetricsService;
@@ -42,11 +44,27 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   async connectToRedis(): Promise<void> {
+    if (this.env.SOCKET_ADAPTER === 'sharded') return this.connectToCluster(parseClusterNodes(this.env.REDIS_FANOUT_CLUSTER_NODES ?? ''));
     const pub = new Redis(this.env.REDIS_URL, { connectionName: 'pigeon-io-pub' });
     const sub = pub.duplicate({ connectionName: 'pigeon-io-sub' });
     this.clients = [pub, sub];
     await Promise.all([pub.ping(), sub.ping()]);
     this.adapterConstructor = createAdapter(pub, sub, { requestsTimeout: 3000, key: socketIoChannel(this.env.REDIS_PREFIX) });
+  }
+
+  private async connectToCluster(nodes: { host: string; port: number }[]): Promise<void> {
+    const logger = new Logger('ShardedAdapter');
+    const warn = (error: unknown) => logger.warn(`Redis Cluster (fan-out): ${String(error)}`);
+    const pub = connectFanoutCluster(nodes, 'pigeon-io-pub', 'publisher', warn);
+    const sub = connectFanoutCluster(nodes, 'pigeon-io-sub', 'subscriber', warn);
+    this.clients = [pub, sub];
+    // Both ready (slots known) before the namespace's adapter SSUBSCRIBEs its channels.
+    await Promise.all([pub.ping(), sub.ping()]);
+    this.adapterConstructor = shardedIoAdapter(
+      shardedPublisher(pub, (error) => logger.warn(`Live emit through the Redis Cluster failed (clients catch up with sync): ${String(error)}`)),
+      shardedSubscriber(sub, (error, channel) => logger.error(`SSUBSCRIBE/SUNSUBSCRIBE ${channel} failed: ${String(error)}`)),
+      socketIoChannel(this.env.REDIS_PREFIX),
+    );
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
