@@ -3,25 +3,62 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { ChannelEventRow, MessageRow } from './message.rows';
 
+/** Where a catch-up starts in one channel. */
+export interface CatchUpFrom {
+  channelId: string;
+  afterSeq: number;
+}
+
+/**
+ * One row of a catch-up read: a channel's head and how many events it is behind (at most the
+ * per-channel limit), with one of its events, or with none (nothing new, or not read this time).
+ */
+export interface CatchUpRow extends Partial<Omit<ChannelEventRow, 'channel_id'>> {
+  channel_id: string;
+  head_seq: string;
+  need: string;
+  seq?: string;
+}
+
 /** Reads of the channel log (catch-up by primary key range) and the redaction of stale copies. */
 @Injectable()
 export class ChannelEventRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  page(channelId: string, afterSeq: number, limit: number): Promise<ChannelEventRow[]> {
+  /**
+   * The heads of the channels and, when every channel's need (up to `perChannel` events) fits in
+   * `total`, their events too: one statement, one snapshot, in the common case. When they do not
+   * fit, the rows carry only heads and needs, and the caller shares `total` out and reads `pages`.
+   */
+  catchUp(from: readonly CatchUpFrom[], perChannel: number, total: number): Promise<CatchUpRow[]> {
     return this.dataSource.query(
-      `SELECT workspace_id, channel_id, seq, type, at, data FROM channel_events
-        WHERE channel_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
-      [channelId, afterSeq, limit],
+      `WITH h AS (
+         SELECT c.id, c.head_seq, q.after_seq, LEAST($3::bigint, GREATEST(0, c.head_seq - q.after_seq)) AS need
+           FROM unnest($1::uuid[], $2::bigint[]) AS q(id, after_seq) JOIN channels c ON c.id = q.id
+       ), fits AS (SELECT coalesce(sum(need), 0) <= $4 AS whole FROM h)
+       SELECT h.id AS channel_id, h.head_seq, h.need, e.workspace_id, e.seq, e.type, e.at, e.data
+         FROM h CROSS JOIN fits
+         LEFT JOIN LATERAL (
+           SELECT workspace_id, seq, type, at, data FROM channel_events
+            WHERE channel_id = h.id AND seq > h.after_seq AND fits.whole ORDER BY seq LIMIT h.need
+         ) e ON true
+        ORDER BY h.id, e.seq`,
+      [from.map((f) => f.channelId), from.map((f) => f.afterSeq), perChannel, total],
     );
   }
 
-  async heads(channelIds: readonly string[]): Promise<Map<string, number>> {
-    const rows: { id: string; head_seq: string }[] = await this.dataSource.query(
-      'SELECT id, head_seq FROM channels WHERE id = ANY($1::uuid[])',
-      [channelIds],
+  /** Up to `quota` events after `afterSeq` of each channel, by primary key. */
+  pages(from: readonly (CatchUpFrom & { quota: number })[]): Promise<ChannelEventRow[]> {
+    return this.dataSource.query(
+      `SELECT q.id AS channel_id, e.workspace_id, e.seq, e.type, e.at, e.data
+         FROM unnest($1::uuid[], $2::bigint[], $3::int[]) AS q(id, after_seq, quota)
+         CROSS JOIN LATERAL (
+           SELECT workspace_id, seq, type, at, data FROM channel_events
+            WHERE channel_id = q.id AND seq > q.after_seq ORDER BY seq LIMIT q.quota
+         ) e
+        ORDER BY q.id, e.seq`,
+      [from.map((f) => f.channelId), from.map((f) => f.afterSeq), from.map((f) => f.quota)],
     );
-    return new Map(rows.map((row) => [row.id, Number(row.head_seq)]));
   }
 
   /**

@@ -4,6 +4,7 @@ import { AppException } from '../common/app.exception';
 import { AppConfigService } from '../config/app-config.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { ChannelEventRepository } from './channel-event.repository';
+import type { ChannelEventRow } from './message.rows';
 import { HistoryQuery, MessageRepository } from './message.repository';
 import { toEventEnvelope, type EventEnvelope, type MessageView } from './message.view';
 import { MessageViews } from './message-views';
@@ -62,41 +63,54 @@ export class MessageQueries {
    * Catch-up for several channels in one answer, bounded: a channel named twice is answered once
    * (from the smaller afterSeq), at most `perChannel` events each and `total` in all, shared fairly so
    * every channel behind moves on (a small backlog is answered whole, big ones split the rest). A
-   * channel cut short answers `hasMore`, so the client asks again from there. One query finds the
-   * heads; channels with nothing new cost nothing more.
+   * channel cut short answers `hasMore`, so the client asks again from there. When every backlog fits,
+   * heads and events come in one statement; otherwise a second one reads the fair shares.
    */
   async syncChannels(
     entries: { channelId: string; afterSeq: number }[],
     perChannel: number,
     total: number,
   ): Promise<({ channelId: string } & EventPage)[]> {
-    const from = new Map<string, number>();
-    for (const { channelId, afterSeq } of entries) from.set(channelId, Math.min(afterSeq, from.get(channelId) ?? afterSeq));
-    const headOf = await this.events.heads([...from.keys()]);
-    const share = fairShares(
-      [...from].map(([channelId, afterSeq]) => Math.min(perChannel, Math.max(0, (headOf.get(channelId) ?? 0) - afterSeq))),
-      total,
-    );
-    const answers = [];
-    let i = 0;
-    for (const [channelId, afterSeq] of from) {
-      const headSeq = headOf.get(channelId) ?? 0;
-      const quota = share[i++];
-      if (quota === 0) {
-        answers.push({ channelId, events: [], headSeq, hasMore: headSeq > afterSeq });
-        continue;
-      }
-      const page = await this.eventPage(channelId, afterSeq, quota);
-      answers.push({ channelId, events: page.events, headSeq: Math.max(headSeq, page.headSeq), hasMore: page.hasMore });
+    // Keyed as Postgres spells ids; answered as the client spelled them first.
+    const from = new Map<string, { spelled: string; afterSeq: number }>();
+    for (const { channelId, afterSeq } of entries) {
+      const key = channelId.toLowerCase();
+      const seen = from.get(key);
+      from.set(key, { spelled: seen?.spelled ?? channelId, afterSeq: Math.min(afterSeq, seen?.afterSeq ?? afterSeq) });
     }
-    return answers;
+    const starts = [...from].map(([channelId, { afterSeq }]) => ({ channelId, afterSeq }));
+    const rows = await this.events.catchUp(starts, perChannel, total);
+    const heads = new Map<string, { headSeq: number; need: number }>();
+    const events = new Map<string, EventEnvelope[]>();
+    for (const row of rows) {
+      if (!heads.has(row.channel_id)) heads.set(row.channel_id, { headSeq: Number(row.head_seq), need: Number(row.need) });
+      if (row.seq !== undefined && row.seq !== null) push(events, row.channel_id, toEventEnvelope(row as ChannelEventRow));
+    }
+    const needs = starts.map((s) => heads.get(s.channelId)?.need ?? 0);
+    if (needs.reduce((a, b) => a + b, 0) > total) {
+      const shares = fairShares(needs, total);
+      const wanted = starts.map((s, i) => ({ ...s, quota: shares[i] })).filter((s) => s.quota > 0);
+      for (const row of wanted.length > 0 ? await this.events.pages(wanted) : []) push(events, row.channel_id, toEventEnvelope(row));
+    }
+    return starts.map(({ channelId, afterSeq }) => {
+      const page = events.get(channelId) ?? [];
+      const lastSeq = page.length > 0 ? page[page.length - 1].seq : afterSeq;
+      // A second read may see events committed after the heads were read.
+      const headSeq = Math.max(heads.get(channelId)?.headSeq ?? 0, lastSeq);
+      return { channelId: from.get(channelId)!.spelled, events: page, headSeq, hasMore: headSeq > lastSeq };
+    });
   }
 
   async eventPage(channelId: string, afterSeq: number, limit: number): Promise<EventPage> {
-    const [rows, heads] = await Promise.all([this.events.page(channelId, afterSeq, limit + 1), this.events.heads([channelId])]);
-    const events = rows.slice(0, limit).map(toEventEnvelope);
-    return { events, headSeq: heads.get(channelId) ?? 0, hasMore: rows.length > limit };
+    const [page] = await this.syncChannels([{ channelId, afterSeq }], limit, limit);
+    return { events: page.events, headSeq: page.headSeq, hasMore: page.hasMore };
   }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /**
