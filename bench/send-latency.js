@@ -8,7 +8,6 @@
  * an older commit gives the A/B pair (docs/BENCHMARKS.md, "wave 3 A/B"). PROF=<dir> adds --cpu-prof.
  * Uses that tree's bench harness, a private redis-server and BENCH_DATABASE_URL (dropped and migrated).
  */
-const fs = require('node:fs');
 const path = require('node:path');
 
 const args = process.argv.slice(2);
@@ -17,31 +16,11 @@ const sends = Number((args.find((a) => a.startsWith('--sends=')) ?? '--sends=600
 const { startPrivateRedis } = require(path.join(tree, 'bench/lib/procs'));
 const { freshDatabase, startApiNodes, stopAll, setupWorkspace } = require(path.join(tree, 'bench/lib/pigeon'));
 const { io } = require(path.join(tree, 'node_modules/socket.io-client'));
+// This checkout's helpers, whichever tree is measured.
+const { perThread, quantiles, runMain, threadCpuMs } = require('./lib/probe');
+const { cpuMs } = require('./lib/seed');
 
 const WARM_UP = 50;
-
-/** CPU ms per thread name (main thread, libuv pool, V8 helpers...), user and system time apart. */
-function threadCpuMs(pid) {
-  const byName = new Map();
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      byName.set(`${name} user`, (byName.get(`${name} user`) ?? 0) + Number(fields[11]) * 10);
-      byName.set(`${name} sys`, (byName.get(`${name} sys`) ?? 0) + Number(fields[12]) * 10);
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return byName;
-}
-
-function cpuMs(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // utime and stime, in clock ticks (100 per second here).
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 async function main() {
   const redis = await startPrivateRedis('redis://127.0.0.1:6379');
@@ -66,23 +45,12 @@ async function main() {
     if (i >= WARM_UP) latencies.push(performance.now() - started);
   }
   const cpuPerSend = (cpuMs(nodes[0].child.pid) - cpuAtStart) / sends;
-  const threads = [...threadCpuMs(nodes[0].child.pid)]
-    .map(([name, ms]) => [name, (ms - (threadsAtStart.get(name) ?? 0)) / sends])
-    .filter(([, perSend]) => perSend > 0.005)
-    .sort((a, b) => b[1] - a[1]);
-  latencies.sort((a, b) => a - b);
-  const q = (p) => latencies[Math.floor(p * (latencies.length - 1))].toFixed(2);
-  console.log(`${tree}: ${sends} sequential sends, ack p50 ${q(0.5)} p90 ${q(0.9)} p99 ${q(0.99)} ms; API CPU ${cpuPerSend.toFixed(2)} ms/send`);
-  console.log(`  by thread (ms/send): ${threads.map(([name, perSend]) => `${name} ${perSend.toFixed(2)}`).join(', ')}`);
+  const threads = perThread(threadsAtStart, threadCpuMs(nodes[0].child.pid), sends);
+  console.log(`${tree}: ${sends} sequential sends, ack ${quantiles(latencies)} ms; API CPU ${cpuPerSend.toFixed(2)} ms/send`);
+  console.log(`  by thread (ms/send): ${threads}`);
   socket.close();
   await stopAll(nodes);
   await redis.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -5,31 +5,16 @@
  * running; reports latency and the API's CPU per sync by thread. PROF=<dir> adds --cpu-prof.
  *   node bench/sync-probe.js [--events=50000] [--limit=500] [--syncs=400]
  */
-const fs = require('node:fs');
 const { startPrivateRedis } = require('./lib/procs');
 const { freshDatabase, startApiNodes, stopAll } = require('./lib/pigeon');
 const { connectDb, seedWorkspaces, insertRange } = require('./lib/seed');
 const { connectReadySocket } = require('./lib/socket');
+const { perThread, quantiles, runMain, threadCpuMs } = require('./lib/probe');
 
 const arg = (name, fallback) => Number((process.argv.find((a) => a.startsWith(`--${name}=`)) ?? `=${fallback}`).split('=')[1]);
 const events = arg('events', 50_000);
 const limit = arg('limit', 500);
 const syncs = arg('syncs', 400);
-
-function threadCpuMs(pid) {
-  const byName = new Map();
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return byName;
-}
 
 async function main() {
   const redis = await startPrivateRedis('redis://127.0.0.1:6379');
@@ -58,20 +43,11 @@ async function main() {
     await once();
     latencies.push(performance.now() - started);
   }
-  const after = threadCpuMs(nodes[0].child.pid);
-  latencies.sort((a, b) => a - b);
-  const q = (p) => latencies[Math.floor(p * (latencies.length - 1))].toFixed(2);
-  const threads = [...after].map(([name, ms]) => [name, (ms - (before.get(name) ?? 0)) / syncs]).filter(([, v]) => v > 0.005);
-  console.log(`${syncs} sequential syncs of ${limit} events: p50 ${q(0.5)} p90 ${q(0.9)} p99 ${q(0.99)} ms; API CPU per sync: ${threads.map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ')} ms`);
+  const threads = perThread(before, threadCpuMs(nodes[0].child.pid), syncs);
+  console.log(`${syncs} sequential syncs of ${limit} events: ${quantiles(latencies)} ms; API CPU per sync (ms): ${threads}`);
   socket.close();
   await stopAll(nodes);
   await redis.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);
