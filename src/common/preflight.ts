@@ -1,6 +1,6 @@
 import Redis, { Cluster } from 'ioredis';
 import { Client } from 'pg';
-import { parseClusterNodes, type EnvironmentVariables } from '../config/env.validation';
+import { fanoutClusterNodes, type EnvironmentVariables } from '../config/env.validation';
 
 /** A boot failure worth one clear line: what is wrong, which setting, what to do. */
 export class PreflightError extends Error {}
@@ -35,7 +35,8 @@ export async function preflight(env: EnvironmentVariables): Promise<void> {
   } finally {
     redis.disconnect();
   }
-  if (env.SOCKET_ADAPTER === 'sharded') await preflightFanoutCluster(env.REDIS_FANOUT_CLUSTER_NODES ?? '');
+  const clusterNodes = fanoutClusterNodes(env);
+  if (clusterNodes) await preflightFanoutCluster(clusterNodes, env.REDIS_FANOUT_CLUSTER_NODES ?? '');
   const postgres = new Client({ connectionString: env.DATABASE_URL, connectionTimeoutMillis: 5000 });
   try {
     await postgres.connect();
@@ -50,8 +51,8 @@ export async function preflight(env: EnvironmentVariables): Promise<void> {
 }
 
 /** SOCKET_ADAPTER=sharded: the fan-out cluster answers, its slots are all served (cluster_state:ok) and it speaks SPUBLISH (Redis 7). */
-async function preflightFanoutCluster(seeds: string): Promise<void> {
-  const cluster = new Cluster(parseClusterNodes(seeds), {
+async function preflightFanoutCluster(nodes: { host: string; port: number }[], seeds: string): Promise<void> {
+  const cluster = new Cluster(nodes, {
     lazyConnect: true,
     clusterRetryStrategy: () => null,
     redisOptions: { connectTimeout: 5000, maxRetriesPerRequest: 0 },

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { EnvironmentVariables, parseClusterNodes } from './env.validation';
+import { EnvironmentVariables, fanoutClusterNodes } from './env.validation';
 
 /** Typed access to the validated environment. */
 @Injectable()
@@ -17,10 +17,9 @@ export class AppConfigService {
     return raw.split(',').map((o) => o.trim()).filter(Boolean);
   }
 
-  /** The fan-out Redis Cluster's seed nodes with SOCKET_ADAPTER=sharded; null in classic mode (REDIS_URL carries the fan-out). */
+  /** The fan-out Redis Cluster's seed nodes with SOCKET_ADAPTER=sharded; null in classic mode. */
   get fanoutClusterNodes(): { host: string; port: number }[] | null {
-    const nodes = this.get('REDIS_FANOUT_CLUSTER_NODES');
-    return this.get('SOCKET_ADAPTER') === 'sharded' && nodes ? parseClusterNodes(nodes) : null;
+    return fanoutClusterNodes({ SOCKET_ADAPTER: this.get('SOCKET_ADAPTER'), REDIS_FANOUT_CLUSTER_NODES: this.get('REDIS_FANOUT_CLUSTER_NODES') });
   }
 
   get limits() {

@@ -28,6 +28,13 @@ export function parseClusterNodes(raw: string): { host: string; port: number }[]
   });
 }
 
+/** The fan-out Redis Cluster's seed nodes with SOCKET_ADAPTER=sharded; null in classic mode (REDIS_URL carries the fan-out). */
+export function fanoutClusterNodes(
+  env: Pick<EnvironmentVariables, 'SOCKET_ADAPTER' | 'REDIS_FANOUT_CLUSTER_NODES'>,
+): { host: string; port: number }[] | null {
+  return env.SOCKET_ADAPTER === 'sharded' && env.REDIS_FANOUT_CLUSTER_NODES ? parseClusterNodes(env.REDIS_FANOUT_CLUSTER_NODES) : null;
+}
+
 /** Every setting Pigeon reads from the environment, with safe local defaults. */
 export class EnvironmentVariables {
   @IsIn(['development', 'production', 'test'])

@@ -7,7 +7,7 @@ import { socketIoChannel } from '../fanout/fanout.service';
 import { connectFanoutCluster, shardedIoAdapter, shardedPublisher, shardedSubscriber } from '../fanout/sharded-fanout';
 import Redis, { type Cluster } from 'ioredis';
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
-import { parseClusterNodes, type EnvironmentVariables } from '../config/env.validation';
+import { fanoutClusterNodes, type EnvironmentVariables } from '../config/env.validation';
 import { DrainService } from '../health/drain.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { runInContext, userContext, type TenantContext } from '../tenancy/tenant-context';
@@ -44,7 +44,8 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   async connectToRedis(): Promise<void> {
-    if (this.env.SOCKET_ADAPTER === 'sharded') return this.connectToCluster(parseClusterNodes(this.env.REDIS_FANOUT_CLUSTER_NODES ?? ''));
+    const clusterNodes = fanoutClusterNodes(this.env);
+    if (clusterNodes) return this.connectToCluster(clusterNodes);
     const pub = new Redis(this.env.REDIS_URL, { connectionName: 'pigeon-io-pub' });
     const sub = pub.duplicate({ connectionName: 'pigeon-io-sub' });
     this.clients = [pub, sub];

@@ -30,7 +30,7 @@ export class VoiceFiles {
   async audio(row: VoiceClipRow, format: 'opus' | 'aac' | undefined): Promise<StoredAudio> {
     const wanted = format ?? 'opus';
     let renditionKey: string | null = null;
-    if (row.status === 'ready') renditionKey = wanted === 'opus' ? row.opus_key : row.opus_key && (await this.aac.ensure(row));
+    if (row.status === 'ready' && row.opus_key) renditionKey = wanted === 'opus' ? row.opus_key : await this.aac.ensure(row);
     const key = renditionKey ?? row.original_key;
     if (!key) throw AppException.notFound('Audio');
     const contentType = renditionKey ? RENDITION_TYPES[wanted] : (row.mime_type ?? 'application/octet-stream');
