@@ -1,4 +1,4 @@
-import { toPgJson } from './pg-json';
+import { toPgJson, wellFormed } from './pg-json';
 
 describe(toPgJson.name, () => {
   it('replaces lone surrogates with U+FFFD, as a UTF-8 text parameter would', () => {
@@ -9,5 +9,13 @@ describe(toPgJson.name, () => {
     const value = { emoji: '🐦‍🔥', text: 'a\\ud800 is six characters', quote: '"', n: 1, list: [null, true] };
     expect(toPgJson(value)).toBe(JSON.stringify(value));
     expect(JSON.parse(toPgJson({ s: '\\\ud800' }))).toEqual({ s: '\\\ufffd' });
+  });
+});
+
+describe(wellFormed.name, () => {
+  it('replaces lone high and low surrogates and keeps pairs', () => {
+    expect(wellFormed('a\ud83d')).toBe('a\ufffd');
+    expect(wellFormed('\ude00b\ud83d\ude00')).toBe('\ufffdb😀');
+    expect(wellFormed('🐦‍🔥 plain')).toBe('🐦‍🔥 plain');
   });
 });

@@ -10,3 +10,8 @@ export function toPgJson(value: unknown): string {
   // An escape is one preceded by an even number of backslashes (`\\ud800` is a backslash and text).
   return json.replace(/(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g, '$1\\ufffd');
 }
+
+/** `text` as a Postgres text column stores it: each lone surrogate becomes U+FFFD (toWellFormed, ES2024). */
+export function wellFormed(text: string): string {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}

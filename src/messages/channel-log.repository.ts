@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { toPgJson } from '../common/pg-json';
+import { SqlCtes, SqlParams } from '../common/sql-params';
 import type { EventEnvelope } from './message.view';
 import type { ChannelHeadRow } from './message.rows';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The SQL of the channel log: head locks, event rows, head moves. Runs in the caller's transaction. */
 @Injectable()
@@ -16,10 +19,18 @@ export class ChannelLogRepository {
   }
 
   /**
+   * lockHeads as parameterless text, for the message that also starts the transaction. The ids are
+   * inlined, so each must be a lower-case UUID (a client's id that is not one is refused here, never
+   * spliced into SQL).
+   */
+  lockHeadsSql(channelIds: readonly string[]): string {
+    for (const id of channelIds) if (!UUID.test(id)) throw new Error(`lockHeadsSql: not a lower-case UUID: ${JSON.stringify(id)}`);
+    return `SELECT id, workspace_id, head_seq, now() AS now FROM channels WHERE id = ANY('{${channelIds.join(',')}}'::uuid[]) ORDER BY id FOR UPDATE`;
+  }
+
+  /**
    * Appends the events and moves the heads, in one statement (one round trip in the write path's
-   * transaction). All events share `at`: one transaction, one now(). The event data goes as one JSON
-   * array (one native JSON.stringify, parsed once by Postgres) rather than a jsonb[] literal escaped
-   * element by element.
+   * transaction). All events share `at`: one transaction, one now().
    */
   async appendEvents(
     manager: EntityManager,
@@ -27,24 +38,35 @@ export class ChannelLogRepository {
     heads: readonly { channelId: string; headSeq: number }[],
     at: Date,
   ): Promise<void> {
-    await manager.query(
-      `WITH moved AS (
-         UPDATE channels c SET head_seq = h.head_seq FROM unnest($7::uuid[], $8::bigint[]) AS h(id, head_seq) WHERE c.id = h.id
-       )
-       INSERT INTO channel_events (channel_id, seq, workspace_id, type, data, at)
-       SELECT u.c, u.s, u.w, u.t, d.value, $3
-         FROM unnest($1::uuid[], $2::uuid[], $4::bigint[], $5::text[]) WITH ORDINALITY AS u(c, w, s, t, n)
-         JOIN jsonb_array_elements($6::jsonb) WITH ORDINALITY AS d(value, n) ON d.n = u.n`,
-      [
-        events.map((e) => e.channelId),
-        events.map((e) => e.workspaceId),
-        at,
-        events.map((e) => e.seq),
-        events.map((e) => e.type),
-        toPgJson(events.map((e) => e.data)),
-        heads.map((h) => h.channelId),
-        heads.map((h) => h.headSeq),
-      ],
-    );
+    const params = new SqlParams();
+    await manager.query(`WITH ${this.appendEventsCtes(params, events, heads, at)} SELECT 1`, params.values);
+  }
+
+  /**
+   * appendEvents as CTEs (`moved`: the heads' new seqs, `appended`) of a larger statement. The event data goes as one
+   * JSON array (one native JSON.stringify, parsed once by Postgres) rather than a jsonb[] literal
+   * escaped element by element.
+   */
+  appendEventsCtes(
+    params: SqlParams,
+    events: readonly EventEnvelope[],
+    heads: readonly { channelId: string; headSeq: number }[],
+    at: Date,
+  ): SqlCtes {
+    const channel = params.bind(events.map((e) => e.channelId), 'uuid[]');
+    const workspace = params.bind(events.map((e) => e.workspaceId), 'uuid[]');
+    const eventsAt = params.bind(at, 'timestamptz');
+    const seq = params.bind(events.map((e) => e.seq), 'bigint[]');
+    const type = params.bind(events.map((e) => e.type), 'text[]');
+    const data = params.bind(toPgJson(events.map((e) => e.data)), 'jsonb');
+    const moves = `unnest(${params.bind(heads.map((h) => h.channelId), 'uuid[]')}, ${params.bind(heads.map((h) => h.headSeq), 'bigint[]')})`;
+    return `moved AS (
+      UPDATE channels c SET head_seq = h.head_seq FROM ${moves} AS h(id, head_seq) WHERE c.id = h.id RETURNING c.id, c.head_seq
+    ), appended AS (
+      INSERT INTO channel_events (channel_id, seq, workspace_id, type, data, at)
+      SELECT u.c, u.s, u.w, u.t, d.value, ${eventsAt}
+        FROM unnest(${channel}, ${workspace}, ${seq}, ${type}) WITH ORDINALITY AS u(c, w, s, t, n)
+        JOIN jsonb_array_elements(${data}) WITH ORDINALITY AS d(value, n) ON d.n = u.n
+    )`;
   }
 }

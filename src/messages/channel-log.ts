@@ -1,17 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type pg from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { AppException } from '../common/app.exception';
 import { discoverProviders } from '../common/discovery';
+import { SqlCtes, SqlParams } from '../common/sql-params';
+import { beginTransactionWith } from '../tenancy/tenant-pool';
 import { FanoutService } from '../fanout/fanout.service';
 import type { ChannelEventType } from './channel-event.entity';
 import { ChannelHead } from './channel-head';
 import { ChannelLogTxHook, ChannelLogTxHookProvider } from './channel-log.hooks';
 import { ChannelLogRepository } from './channel-log.repository';
 import type { EventEnvelope } from './message.view';
+import type { ChannelHeadRow } from './message.rows';
 
 export { ChannelHead } from './channel-head';
+
+/** The write of ChannelLog.writeInOneStatement: its CTEs and the one whose rows it counts. */
+export interface GuardedWrite {
+  ctes: SqlCtes;
+  /** The CTE that must return `rows` rows for the transaction to commit (fewer: ON CONFLICT skipped some). */
+  counted: string;
+  rows: number;
+}
 
 /** What one ChannelLog transaction has locked so far. */
 interface OpenTransaction {
@@ -30,6 +43,8 @@ interface OpenTransaction {
 export class ChannelLog {
   private readonly open = new WeakMap<EntityManager, OpenTransaction>();
   private hooks: ChannelLogTxHook[] | null = null;
+  /** Names of the prepared statements writeInOneStatement has built, by text. */
+  private readonly statementNames = new Map<string, string>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -53,6 +68,55 @@ export class ChannelLog {
     });
     this.fanout.publishCommitted(events);
     return result;
+  }
+
+  /**
+   * `transaction` for a change that is one statement of its own (a batch of new text messages),
+   * with the same heads, invariant and hooks, in three round trips on a pooled client: start with the
+   * heads locked; one prepared statement with `plan`'s write, the events, the head moves and the
+   * hooks' rows; commit. `plan` gets the locked heads (a missing channel is absent), allocates seqs
+   * from them and binds its write's values into `params`. Answers undefined, with nothing written,
+   * when the write's counted CTE returned fewer rows than it wanted: the caller decides what next.
+   */
+  async writeInOneStatement<T>(
+    channelIds: readonly string[],
+    plan: (heads: ReadonlyMap<string, ChannelHead>, params: SqlParams) => { write: GuardedWrite; result: T },
+  ): Promise<T | undefined> {
+    const wanted = [...new Set(channelIds.map((id) => id.toLowerCase()))].sort();
+    const client = await (this.dataSource.driver as PostgresDriver).master.connect() as pg.PoolClient;
+    let broken: Error | undefined;
+    try {
+      const locked = await beginTransactionWith(client, this.repository.lockHeadsSql(wanted));
+      const heads = new Map<string, ChannelHead>();
+      for (const row of locked.rows as ChannelHeadRow[]) {
+        heads.set(row.id, new ChannelHead(row.id, row.workspace_id, Number(row.head_seq), row.now));
+      }
+      const params = new SqlParams();
+      const { write, result } = plan(heads, params);
+      const { events, moves } = sealHeads([...heads.values()]);
+      const ctes = [write.ctes];
+      if (events.length > 0) {
+        ctes.push(this.repository.appendEventsCtes(params, events, moves, heads.get(events[0].channelId)!.at));
+        for (const hook of this.txHooks()) {
+          const hookCtes = await hook.inStatement(params, events);
+          if (hookCtes) ctes.push(hookCtes);
+        }
+      }
+      const text = `WITH ${ctes.join(', ')} SELECT count(*)::int AS n FROM ${write.counted}`;
+      const written = await client.query<{ n: number }>({ name: this.statementName(text), text, values: params.values });
+      if (written.rows[0].n < write.rows) {
+        await client.query('ROLLBACK');
+        return undefined;
+      }
+      await client.query('COMMIT');
+      this.fanout.publishCommitted(events);
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((failure: Error) => (broken = failure));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /**
@@ -100,6 +164,15 @@ export class ChannelLog {
     return open;
   }
 
+  private statementName(text: string): string {
+    let name = this.statementNames.get(text);
+    if (!name) {
+      name = `pigeon_log_write_${this.statementNames.size + 1}`;
+      this.statementNames.set(text, name);
+    }
+    return name;
+  }
+
   private txHooks(): ChannelLogTxHook[] {
     this.hooks ??= discoverProviders<ChannelLogTxHook>(this.discovery, ChannelLogTxHookProvider);
     return this.hooks;
@@ -107,27 +180,30 @@ export class ChannelLog {
 }
 
 /**
+ * The heads' recorded events in commit order (channel id, then seq) and the heads' new seqs; each
+ * head must pass its invariant first (ChannelHead.seal).
+ */
+function sealHeads(heads: readonly ChannelHead[]): { events: EventEnvelope[]; moves: { channelId: string; headSeq: number }[] } {
+  const sealed = [...heads]
+    .sort((a, b) => (a.channelId < b.channelId ? -1 : a.channelId > b.channelId ? 1 : 0))
+    .map((head) => ({ head, events: head.seal() }))
+    .filter((s) => s.events.length > 0);
+  return { events: sealed.flatMap((s) => s.events), moves: sealed.map((s) => ({ channelId: s.head.channelId, headSeq: s.head.headSeq })) };
+}
+
+/**
  * Writes the heads' recorded events and moves the heads, in the transaction that holds their
- * locks; each head must pass its invariant first (ChannelHead.seal). Answers the events in commit
- * order (channel id, then seq).
+ * locks; each head must pass its invariant first. Answers the events in commit order.
  */
 export async function commitChannelHeads(
   manager: EntityManager,
   heads: readonly ChannelHead[],
   repository = new ChannelLogRepository(),
 ): Promise<EventEnvelope[]> {
-  const sealed = [...heads]
-    .sort((a, b) => (a.channelId < b.channelId ? -1 : a.channelId > b.channelId ? 1 : 0))
-    .map((head) => ({ head, events: head.seal() }))
-    .filter((s) => s.events.length > 0);
-  if (sealed.length === 0) return [];
-  const events = sealed.flatMap((s) => s.events);
-  await repository.appendEvents(
-    manager,
-    events,
-    sealed.map((s) => ({ channelId: s.head.channelId, headSeq: s.head.headSeq })),
-    sealed[0].head.at,
-  );
+  const { events, moves } = sealHeads(heads);
+  if (events.length === 0) return [];
+  const at = heads.find((h) => h.channelId === events[0].channelId)!.at;
+  await repository.appendEvents(manager, events, moves, at);
   return events;
 }
 

@@ -2,12 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { toPgJson } from '../common/pg-json';
+import { SqlCtes, SqlParams } from '../common/sql-params';
 import { unheardWhereSql } from '../listening/unheard.sql';
 import type { MessageKind } from './message.entity';
 import type { MessageRow } from './message.rows';
 
 /** A message to insert; its seq comes from the locked channel head. */
 export interface NewMessage {
+  /** Made by the writer (a v4 UUID, like the column's default), so the event can carry it before the insert. */
+  id: string;
   workspaceId: string;
   channelId: string;
   topicId: string | null;
@@ -60,24 +63,29 @@ export class MessageRepository {
 
   /**
    * Inserts the messages whose idempotency key is new (the others are skipped: the caller compares
-   * counts) and touches their topics, in one statement. The rows go as one JSON
-   * document: one native JSON.stringify instead of nine array literals escaped element by element.
+   * counts) and touches their topics, in one statement.
    */
   insertMany(manager: EntityManager, messages: readonly NewMessage[], at: Date): Promise<MessageRow[]> {
-    return manager.query(
-      `WITH inserted AS (
-         INSERT INTO messages (workspace_id, channel_id, topic_id, seq, author_id, client_msg_id, kind, body, reply_to_id, created_at)
-         SELECT u."workspaceId", u."channelId", u."topicId", u.seq, u."authorId", u."clientMsgId", u.kind, u.body, u."replyToId", $1
-           FROM jsonb_to_recordset($2::jsonb) AS u("workspaceId" uuid, "channelId" uuid, "topicId" uuid, seq bigint,
-                "authorId" uuid, "clientMsgId" text, kind text, body text, "replyToId" uuid)
-         ON CONFLICT (author_id, channel_id, client_msg_id) DO NOTHING
-         RETURNING *
-       ), touched AS (
-         UPDATE topics SET last_activity_at = $1 WHERE id IN (SELECT topic_id FROM inserted WHERE topic_id IS NOT NULL)
-       )
-       SELECT * FROM inserted`,
-      [at, toPgJson(messages)],
-    );
+    const params = new SqlParams();
+    return manager.query(`WITH ${this.insertManyCtes(params, messages, at)} SELECT * FROM inserted`, params.values);
+  }
+
+  /**
+   * insertMany as CTEs (`inserted`, `touched`) of a larger statement. The rows go as one JSON
+   * document: one native JSON.stringify instead of ten array literals escaped element by element.
+   */
+  insertManyCtes(params: SqlParams, messages: readonly NewMessage[], at: Date): SqlCtes {
+    const createdAt = params.bind(at, 'timestamptz');
+    return `inserted AS (
+      INSERT INTO messages (id, workspace_id, channel_id, topic_id, seq, author_id, client_msg_id, kind, body, reply_to_id, created_at)
+      SELECT u.id, u."workspaceId", u."channelId", u."topicId", u.seq, u."authorId", u."clientMsgId", u.kind, u.body, u."replyToId", ${createdAt}
+        FROM jsonb_to_recordset(${params.bind(toPgJson(messages), 'jsonb')}) AS u(id uuid, "workspaceId" uuid, "channelId" uuid,
+             "topicId" uuid, seq bigint, "authorId" uuid, "clientMsgId" text, kind text, body text, "replyToId" uuid)
+      ON CONFLICT (author_id, channel_id, client_msg_id) DO NOTHING
+      RETURNING *
+    ), touched AS (
+      UPDATE topics SET last_activity_at = ${createdAt} WHERE id IN (SELECT topic_id FROM inserted WHERE topic_id IS NOT NULL)
+    )`;
   }
 
   async topicInChannel(topicId: string, channelId: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { SqlCtes, SqlParams } from '../common/sql-params';
 import type { EventEnvelope } from '../messages/message.view';
 
 export const OUTBOX_KINDS = ['channel.events', 'voice.transcode'] as const;
@@ -38,9 +39,19 @@ export interface VoiceJobIntent {
 export async function recordCommittedEvents(
   manager: EntityManager,
   events: readonly EventEnvelope[],
-  { pushEnabled = true }: { pushEnabled?: boolean } = {},
+  options: { pushEnabled?: boolean } = {},
 ): Promise<void> {
   if (events.length === 0) return;
+  const params = new SqlParams();
+  await manager.query(`WITH ${committedEventsCtes(params, events, options)} SELECT 1`, params.values);
+}
+
+/** recordCommittedEvents as a CTE (`outboxed`), for a statement that writes the events themselves. */
+export function committedEventsCtes(
+  params: SqlParams,
+  events: readonly EventEnvelope[],
+  { pushEnabled = true }: { pushEnabled?: boolean } = {},
+): SqlCtes {
   const ranges = new Map<string, { workspaceId: string; from: number; to: number }>();
   for (const e of events) {
     const range = ranges.get(e.channelId);
@@ -51,12 +62,17 @@ export async function recordCommittedEvents(
     }
   }
   const list = [...ranges];
-  await manager.query(
-    `INSERT INTO outbox (kind, workspace_id, channel_id, from_seq, to_seq)
-     SELECT 'channel.events', w, c, f, t FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[]) AS u(w, c, f, t)
-      WHERE $5::boolean OR EXISTS (SELECT 1 FROM webhooks h WHERE h.workspace_id = u.w)`,
-    [list.map(([, r]) => r.workspaceId), list.map(([c]) => c), list.map(([, r]) => r.from), list.map(([, r]) => r.to), pushEnabled],
-  );
+  const u = [
+    params.bind(list.map(([, r]) => r.workspaceId), 'uuid[]'),
+    params.bind(list.map(([c]) => c), 'uuid[]'),
+    params.bind(list.map(([, r]) => r.from), 'bigint[]'),
+    params.bind(list.map(([, r]) => r.to), 'bigint[]'),
+  ];
+  return `outboxed AS (
+    INSERT INTO outbox (kind, workspace_id, channel_id, from_seq, to_seq)
+    SELECT 'channel.events', w, c, f, t FROM unnest(${u.join(', ')}) AS u(w, c, f, t)
+     WHERE ${params.bind(pushEnabled, 'boolean')} OR EXISTS (SELECT 1 FROM webhooks h WHERE h.workspace_id = u.w)
+  )`;
 }
 
 /** Records a voice transcode intent in the caller's transaction (or on its own with the data source's manager). */

@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ChannelLogTxHook, ChannelLogTxHookProvider } from '../messages/channel-log.hooks';
 import type { EventEnvelope } from '../messages/message.view';
-import { recordCommittedEvents, recordVoiceTranscode, VoiceJobIntent } from './outbox.repository';
+import { committedEventsCtes, recordCommittedEvents, recordVoiceTranscode, VoiceJobIntent } from './outbox.repository';
+import type { SqlCtes, SqlParams } from '../common/sql-params';
 import { OutboxRelay } from './outbox.relay';
 import { PushDispatcher } from '../notifications/push-dispatcher.service';
 
@@ -24,6 +25,10 @@ export class OutboxService implements ChannelLogTxHook {
   /** Webhook deliveries and pushes of the channel events this transaction is about to commit. */
   async inTransaction(manager: EntityManager, events: readonly EventEnvelope[]): Promise<void> {
     await recordCommittedEvents(manager, events, { pushEnabled: await this.push.enabled() });
+  }
+
+  async inStatement(params: SqlParams, events: readonly EventEnvelope[]): Promise<SqlCtes | null> {
+    return committedEventsCtes(params, events, { pushEnabled: await this.push.enabled() });
   }
 
   recordVoiceJob(manager: EntityManager, intent: VoiceJobIntent): Promise<void> {

@@ -21,6 +21,8 @@ interface ClientState {
   appliedKey: string | null;
   /** Statements run in this transaction after START (a SET TRANSACTION must come first). */
   statements: number;
+  /** The client's own query, below this wrapper. */
+  raw: Query;
 }
 
 type Query = (...args: unknown[]) => Promise<unknown>;
@@ -115,8 +117,8 @@ async function run(state: ClientState, raw: Query, args: unknown[]): Promise<unk
 function instrument(client: InstrumentedClient): ClientState {
   const existing = client[STATE];
   if (existing) return existing;
-  const state: ClientState = { inTransaction: false, appliedKey: null, statements: 0 };
   const original = client.query.bind(client) as unknown as Query;
+  const state: ClientState = { inTransaction: false, appliedKey: null, statements: 0, raw: original };
   const query = (...args: unknown[]): unknown => {
     const callback =
       typeof args[args.length - 1] === 'function' ? (args.pop() as (e: unknown, r?: unknown) => void) : undefined;
@@ -142,6 +144,23 @@ function instrument(client: InstrumentedClient): ClientState {
   (client as unknown as { query: unknown }).query = query;
   client[STATE] = state;
   return state;
+}
+
+/**
+ * Opens a transaction on a client of this pool, applies the current context and runs `sql` in the
+ * same simple-protocol message (one round trip); answers `sql`'s result. `sql` takes no parameters:
+ * whatever it inlines must be validated by the caller (ids matched as UUIDs).
+ */
+export async function beginTransactionWith(client: pg.PoolClient, sql: string): Promise<pg.QueryResult> {
+  const state = (client as InstrumentedClient)[STATE];
+  if (!state) throw new Error('beginTransactionWith: the client does not come from the tenant pool');
+  if (state.inTransaction) throw new Error('beginTransactionWith: the client is already in a transaction');
+  const context = requireContext();
+  state.inTransaction = true;
+  state.statements = 1;
+  state.appliedKey = contextKey(context);
+  const results = (await state.raw(`START TRANSACTION; ${enterSql(context)}; ${sql}`)) as pg.QueryResult[];
+  return results[results.length - 1];
 }
 
 /** Readies a client checked out of the pool: instrumented, and never inside someone else's transaction. */

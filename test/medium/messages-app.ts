@@ -8,6 +8,8 @@ import { AccessService } from '../../src/access/access.service';
 import { EventsCommittedHandler, type OnEventsCommitted } from '../../src/fanout/events-committed';
 import { type ChannelLogTxHook, ChannelLogTxHookProvider } from '../../src/messages/channel-log.hooks';
 import type { EventEnvelope } from '../../src/messages/message.view';
+import type { SqlCtes, SqlParams } from '../../src/common/sql-params';
+import { runAsSystem } from '../../src/tenancy/tenant-context';
 import { MessagesModule } from '../../src/messages/messages.module';
 import { MessageWriter } from '../../src/messages/send/message-writer';
 import type { PendingSend, SendResult } from '../../src/messages/send/send.types';
@@ -34,18 +36,53 @@ export class CommittedRecorder implements OnEventsCommitted {
   }
 }
 
-/** An in-transaction hook: sees each transaction's events with the heads already moved; can be made to fail once. */
+/**
+ * An in-transaction hook: sees each transaction's events with the heads already moved; can be made to
+ * fail once. In the statement form (ChannelLog.writeInOneStatement) it inserts the moved heads it
+ * reads into a table of its own; `settle()` reads them back into its calls.
+ */
 @Injectable()
 @ChannelLogTxHookProvider()
 export class TxHookRecorder implements ChannelLogTxHook {
   readonly calls: { events: EventEnvelope[]; headSeqs: Map<string, number> }[] = [];
   /** Fails the first transaction whose events match, once. */
   failOnce: ((events: readonly EventEnvelope[]) => boolean) | null = null;
+  /** The table the statement form writes to (made by startMessagesApp). */
+  probeTable = '';
+  private db: DataSource | null = null;
 
   async inTransaction(manager: EntityManager, events: readonly EventEnvelope[]): Promise<void> {
     const ids = [...new Set(events.map((e) => e.channelId))];
     const rows: { id: string; head_seq: string }[] = await manager.query('SELECT id, head_seq FROM channels WHERE id = ANY($1::uuid[])', [ids]);
     this.calls.push({ events: [...events], headSeqs: new Map(rows.map((r) => [r.id, Number(r.head_seq)])) });
+    this.maybeFail(events);
+  }
+
+  async inStatement(params: SqlParams, events: readonly EventEnvelope[]): Promise<SqlCtes | null> {
+    this.calls.push({ events: [...events], headSeqs: new Map() });
+    this.maybeFail(events);
+    return `tx_hook_probe AS (
+      INSERT INTO ${this.probeTable} (call, channel_id, head_seq) SELECT ${params.bind(this.calls.length - 1, 'int')}, id, head_seq FROM moved
+    )`;
+  }
+
+  /** Fills in the head seqs the statement-form calls read (those that committed). */
+  async settle(): Promise<void> {
+    const rows: { call: number; channel_id: string; head_seq: string }[] = await this.db!.query(`SELECT * FROM ${this.probeTable}`);
+    for (const row of rows) this.calls[row.call].headSeqs.set(row.channel_id, Number(row.head_seq));
+  }
+
+  async open(db: DataSource): Promise<void> {
+    this.db = db;
+    this.probeTable = `medium_tx_hook_probe_${randomUUID().replaceAll('-', '')}`;
+    await db.query(`CREATE TABLE ${this.probeTable} (call int NOT NULL, channel_id uuid NOT NULL, head_seq bigint NOT NULL)`);
+  }
+
+  async drop(): Promise<void> {
+    if (this.db && this.probeTable) await this.db.query(`DROP TABLE IF EXISTS ${this.probeTable}`);
+  }
+
+  private maybeFail(events: readonly EventEnvelope[]): void {
     if (this.failOnce?.(events)) {
       this.failOnce = null;
       throw new Error('outbox unavailable');
@@ -71,6 +108,8 @@ export async function startMessagesApp(): Promise<MessagesApp> {
     providers: [CommittedRecorder, TxHookRecorder],
   }).compile();
   const app = await moduleRef.init();
+  const txHook = app.get(TxHookRecorder);
+  await runAsSystem('medium-test.setup', () => txHook.open(app.get(DataSource)));
   const writer = app.get(MessageWriter);
   const commit = writer.commit.bind(writer);
   const writes: number[] = [];
@@ -87,14 +126,17 @@ export async function startMessagesApp(): Promise<MessagesApp> {
     app,
     db: app.get(DataSource),
     committed: app.get(CommittedRecorder),
-    txHook: app.get(TxHookRecorder),
+    txHook,
     writes,
     holdNextWrite() {
       let release!: () => void;
       hold = new Promise<void>((resolve) => (release = resolve));
       return release;
     },
-    close: () => app.close(),
+    close: async () => {
+      await runAsSystem('medium-test.setup', () => txHook.drop());
+      await app.close();
+    },
   };
 }
 

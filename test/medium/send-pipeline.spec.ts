@@ -51,6 +51,7 @@ describe('send pipeline (medium: Nest module, real Postgres and Redis)', () => {
     const byId = new Map(results.map((r) => [r.message.id, r.message]));
     for (const event of committed) expect(event.data).toEqual(byId.get((event.data as { id: string }).id));
     // The in-transaction hook ran inside the batch's transaction, after the heads moved.
+    await node.txHook.settle();
     const hookCall = node.txHook.calls.find((call) => call.events.length === 30);
     expect(hookCall).toBeDefined();
     for (const channelId of channelIds) {
