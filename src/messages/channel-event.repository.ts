@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { ChannelEventRow, MessageRow } from './message.rows';
+import type { ChannelEventTextRow, MessageRow } from './message.rows';
+
+/** `at` as toISOString() writes it (UTC, milliseconds), so the text goes on the wire as it is. */
+const AT_ISO = `to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /** Where a catch-up starts in one channel. */
 export interface CatchUpFrom {
@@ -13,7 +16,7 @@ export interface CatchUpFrom {
  * One row of a catch-up read: a channel's head and how many events it is behind (at most the
  * per-channel limit), with one of its events, or with none (nothing new, or not read this time).
  */
-export interface CatchUpRow extends Partial<Omit<ChannelEventRow, 'channel_id'>> {
+export interface CatchUpRow extends Partial<Omit<ChannelEventTextRow, 'channel_id'>> {
   channel_id: string;
   head_seq: string;
   need: string;
@@ -36,7 +39,7 @@ export class ChannelEventRepository {
          SELECT c.id, c.head_seq, q.after_seq, LEAST($3::bigint, GREATEST(0, c.head_seq - q.after_seq)) AS need
            FROM unnest($1::uuid[], $2::bigint[]) AS q(id, after_seq) JOIN channels c ON c.id = q.id
        ), fits AS (SELECT coalesce(sum(need), 0) <= $4 AS whole FROM h)
-       SELECT h.id AS channel_id, h.head_seq, h.need, e.workspace_id, e.seq, e.type, e.at, e.data
+       SELECT h.id AS channel_id, h.head_seq, h.need, e.workspace_id, e.seq, e.type, ${AT_ISO} AS at, e.data::text AS data
          FROM h CROSS JOIN fits
          LEFT JOIN LATERAL (
            SELECT workspace_id, seq, type, at, data FROM channel_events
@@ -48,9 +51,9 @@ export class ChannelEventRepository {
   }
 
   /** Up to `quota` events after `afterSeq` of each channel, by primary key. */
-  pages(from: readonly (CatchUpFrom & { quota: number })[]): Promise<ChannelEventRow[]> {
+  pages(from: readonly (CatchUpFrom & { quota: number })[]): Promise<ChannelEventTextRow[]> {
     return this.dataSource.query(
-      `SELECT q.id AS channel_id, e.workspace_id, e.seq, e.type, e.at, e.data
+      `SELECT q.id AS channel_id, e.workspace_id, e.seq, e.type, ${AT_ISO} AS at, e.data::text AS data
          FROM unnest($1::uuid[], $2::bigint[], $3::int[]) AS q(id, after_seq, quota)
          CROSS JOIN LATERAL (
            SELECT workspace_id, seq, type, at, data FROM channel_events

@@ -4,9 +4,9 @@ import { AppException } from '../common/app.exception';
 import { AppConfigService } from '../config/app-config.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { ChannelEventRepository } from './channel-event.repository';
-import type { ChannelEventRow } from './message.rows';
+import type { ChannelEventTextRow } from './message.rows';
 import { HistoryQuery, MessageRepository } from './message.repository';
-import { toEventEnvelope, type EventEnvelope, type MessageView } from './message.view';
+import { parsedEventEnvelope, toRawEventEnvelope, type EventEnvelope, type MessageView } from './message.view';
 import { MessageViews } from './message-views';
 
 export interface EventPage {
@@ -60,7 +60,7 @@ export class MessageQueries {
   }
 
   /**
-   * Catch-up for several channels in one answer, bounded: a channel named twice is answered once
+   * Catch-up for several channels in one answer (event data as RawJson, for a socket), bounded: a channel named twice is answered once
    * (from the smaller afterSeq), at most `perChannel` events each and `total` in all, shared fairly so
    * every channel behind moves on (a small backlog is answered whole, big ones split the rest). A
    * channel cut short answers `hasMore`, so the client asks again from there. When every backlog fits,
@@ -84,13 +84,13 @@ export class MessageQueries {
     const events = new Map<string, EventEnvelope[]>();
     for (const row of rows) {
       if (!heads.has(row.channel_id)) heads.set(row.channel_id, { headSeq: Number(row.head_seq), need: Number(row.need) });
-      if (row.seq !== undefined && row.seq !== null) push(events, row.channel_id, toEventEnvelope(row as ChannelEventRow));
+      if (row.seq !== undefined && row.seq !== null) push(events, row.channel_id, toRawEventEnvelope(row as ChannelEventTextRow));
     }
     const needs = starts.map((s) => heads.get(s.channelId)?.need ?? 0);
     if (needs.reduce((a, b) => a + b, 0) > total) {
       const shares = fairShares(needs, total);
       const wanted = starts.map((s, i) => ({ ...s, quota: shares[i] })).filter((s) => s.quota > 0);
-      for (const row of wanted.length > 0 ? await this.events.pages(wanted) : []) push(events, row.channel_id, toEventEnvelope(row));
+      for (const row of wanted.length > 0 ? await this.events.pages(wanted) : []) push(events, row.channel_id, toRawEventEnvelope(row));
     }
     return starts.map(({ channelId, afterSeq }) => {
       const page = events.get(channelId) ?? [];
@@ -103,7 +103,7 @@ export class MessageQueries {
 
   async eventPage(channelId: string, afterSeq: number, limit: number): Promise<EventPage> {
     const [page] = await this.syncChannels([{ channelId, afterSeq }], limit, limit);
-    return { events: page.events, headSeq: page.headSeq, hasMore: page.hasMore };
+    return { events: page.events.map(parsedEventEnvelope), headSeq: page.headSeq, hasMore: page.hasMore };
   }
 }
 

@@ -30,6 +30,15 @@ export interface ChannelEventRow {
   data: unknown;
 }
 
+/**
+ * A `channel_events` row as catch-up reads it: the data as Postgres' JSON text and `at` as ISO 8601
+ * (what goes on the wire, neither parsed nor re-encoded).
+ */
+export interface ChannelEventTextRow extends Omit<ChannelEventRow, 'data' | 'at'> {
+  data: string;
+  at: string;
+}
+
 /** A locked `channels` row as the log needs it, with the transaction's now(). */
 export interface ChannelHeadRow {
   id: string;

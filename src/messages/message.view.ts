@@ -1,6 +1,7 @@
 import type { Message, Reaction, Voice } from '../protocol/wire';
 import type { ChannelEventType } from './channel-event.entity';
-import type { MessageRow } from './message.rows';
+import { RawJson } from '../common/raw-json';
+import type { ChannelEventTextRow, MessageRow } from './message.rows';
 
 export type { MessageRow } from './message.rows';
 
@@ -30,6 +31,16 @@ export function toEventEnvelope(row: {
   data: unknown;
 }): EventEnvelope {
   return { workspaceId: row.workspace_id, channelId: row.channel_id, seq: Number(row.seq), type: row.type, at: row.at.toISOString(), data: row.data };
+}
+
+/** A catch-up row as it goes on the wire: the stored JSON text spliced in as it is (see RawJson). */
+export function toRawEventEnvelope(row: ChannelEventTextRow): EventEnvelope {
+  return { workspaceId: row.workspace_id, channelId: row.channel_id, seq: Number(row.seq), type: row.type, at: row.at, data: new RawJson(row.data) };
+}
+
+/** An envelope of toRawEventEnvelope with its data parsed, for anything but a socket (REST bodies). */
+export function parsedEventEnvelope(event: EventEnvelope): EventEnvelope {
+  return event.data instanceof RawJson ? { ...event, data: event.data.parsed } : event;
 }
 
 /** The one place a message row becomes the contract's shape (views and event snapshots alike). */

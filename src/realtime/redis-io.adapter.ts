@@ -1,3 +1,4 @@
+import { rawJsonParser } from './raw-json-parser';
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
@@ -73,6 +74,8 @@ export class RedisIoAdapter extends IoAdapter {
       ...(options as ServerOptions),
       maxHttpBufferSize: this.env.SOCKET_MAX_FRAME_BYTES,
       perMessageDeflate: false,
+      // Catch-up answers carry the stored event JSON as text (RawJson), spliced in unparsed.
+      parser: rawJsonParser,
       transports: ['websocket', 'polling'],
       pingInterval: 25_000,
       pingTimeout: 20_000,
