@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { inlineParameters } from './inline-parameters';
 import { contextKey, currentTenant, MissingTenantContextError, type TenantContext } from './tenant-context';
 
 /**
@@ -8,7 +9,9 @@ import { contextKey, currentTenant, MissingTenantContextError, type TenantContex
  * outlive its transaction or leak to the next checkout of a pooled connection.
  * - A transaction the caller opens (TypeORM's START TRANSACTION) carries the call in the same
  *   simple-protocol message: no extra round trip.
- * - A statement outside a transaction is wrapped: BEGIN + enter, the statement, COMMIT.
+ * - A statement outside a transaction goes with the enter call in one simple-protocol message (its
+ *   values inlined as literals, inline-parameters.ts), which Postgres runs as one implicit
+ *   transaction; when that cannot be exact it is wrapped: BEGIN + enter, the statement, COMMIT.
  * - Inside a transaction, a statement whose context differs from the applied one (a nested scope)
  *   calls the function again first.
  * This sits below TypeORM (DataSource.query, managers, query runners and raw pooled clients all
@@ -55,6 +58,11 @@ function requireContext(): TenantContext {
   return context;
 }
 
+/** `query(text)` or `query(text, values)`: nothing (a config object, a row mode) that a literal rewrite could lose. */
+function isTextAndValues(args: unknown[]): boolean {
+  return typeof args[0] === 'string' && args.length <= 2 && (args[1] === undefined || Array.isArray(args[1]));
+}
+
 function lastOf(result: unknown): unknown {
   return Array.isArray(result) ? result[0] : result;
 }
@@ -99,6 +107,19 @@ async function run(state: ClientState, raw: Query, args: unknown[]): Promise<unk
     return result;
   }
   const context = requireContext();
+  // The common case, one statement with plain values: the context and the statement in one
+  // simple-protocol message, which Postgres runs as one implicit transaction (one round trip, not three).
+  const inlined = text !== undefined && isTextAndValues(args) ? inlineParameters(text, (args[1] as unknown[] | undefined) ?? []) : null;
+  if (inlined !== null) {
+    state.inTransaction = true;
+    try {
+      const results = (await raw(`${enterSql(context)}; ${inlined}`)) as unknown[];
+      return results.length === 2 ? results[1] : results.slice(1);
+    } finally {
+      state.inTransaction = false;
+      state.appliedKey = null;
+    }
+  }
   state.inTransaction = true;
   try {
     await raw(`BEGIN; ${enterSql(context)}`);
