@@ -85,6 +85,10 @@ export class ChannelLog {
     const wanted = [...new Set(channelIds.map((id) => id.toLowerCase()))].sort();
     const client = await (this.dataSource.driver as PostgresDriver).master.connect() as pg.PoolClient;
     let broken: Error | undefined;
+    // A checked-out client has no listener of its own: a connection lost meanwhile (Postgres down)
+    // would be an unhandled 'error' event and end the process. It is released as broken instead.
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
     try {
       const locked = await beginTransactionWith(client, this.repository.lockHeadsSql(wanted));
       const heads = new Map<string, ChannelHead>();
@@ -115,6 +119,7 @@ export class ChannelLog {
       await client.query('ROLLBACK').catch((failure: Error) => (broken = failure));
       throw error;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

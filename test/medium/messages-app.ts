@@ -47,6 +47,8 @@ export class TxHookRecorder implements ChannelLogTxHook {
   readonly calls: { events: EventEnvelope[]; headSeqs: Map<string, number> }[] = [];
   /** Fails the first transaction whose events match, once. */
   failOnce: ((events: readonly EventEnvelope[]) => boolean) | null = null;
+  /** Once: ends the write's connection from the server side while the write holds it (Postgres gone). */
+  terminateOnce = false;
   /** The table the statement form writes to (made by startMessagesApp). */
   probeTable = '';
   private db: DataSource | null = null;
@@ -61,6 +63,18 @@ export class TxHookRecorder implements ChannelLogTxHook {
   async inStatement(params: SqlParams, events: readonly EventEnvelope[]): Promise<SqlCtes | null> {
     this.calls.push({ events: [...events], headSeqs: new Map() });
     this.maybeFail(events);
+    if (this.terminateOnce) {
+      this.terminateOnce = false;
+      // The write's connection sits idle in its transaction, holding the head locks, while hooks run.
+      const [ended]: { n: number }[] = await runAsSystem('medium-test.setup', () =>
+        this.db!.query(
+          `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND state = 'idle in transaction' AND query LIKE '%FOR UPDATE%' AND pid <> pg_backend_pid()`,
+        ),
+      );
+      if (ended.n !== 1) throw new Error(`terminateOnce: expected the one write's connection, ended ${ended.n}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     return `tx_hook_probe AS (
       INSERT INTO ${this.probeTable} (call, channel_id, head_seq) SELECT ${params.bind(this.calls.length - 1, 'int')}, id, head_seq FROM moved
     )`;

@@ -122,6 +122,18 @@ describe('send pipeline (medium: Nest module, real Postgres and Redis)', () => {
     expect([a.seqs, b.seqs]).toEqual([range(4), range(2)]);
   });
 
+  it('survives the connection of a write ending under it (Postgres restarted): the send is retried and committed once', async () => {
+    const seeded = await seed(node.db, 1, 1);
+    await warmAccess(node, seeded);
+    node.txHook.terminateOnce = true;
+    const result = await node.app.get(SendPipeline).send(seeded.userIds[0], text(seeded.channelIds[0], 'after-loss'));
+    expect(node.txHook.terminateOnce).toBe(false);
+    expect(result.created).toBe(true);
+    const state = await channelState(node.db, seeded.channelIds[0]);
+    expect(state.messages.map((m) => m.clientMsgId)).toEqual(['after-loss']);
+    expect(state.seqs).toEqual([1]);
+  });
+
   it('rolls a batch back when the in-transaction hook fails, then commits each send alone', async () => {
     const seeded = await seed(node.db, 1, 2);
     const { userIds, channelIds } = seeded;
