@@ -10,6 +10,8 @@ const HEARTBEAT_MS = 20_000;
 /** A killed node's sockets stop heartbeating; their users read offline after this. */
 const TTL_MS = 60_000;
 const FLUSH_MS = 1_000;
+/** Users per heartbeat pipeline (the next chunk waits for the answers of this one). */
+const REFRESH_CHUNK_USERS = 100;
 
 interface LocalUser {
   sockets: Set<string>;
@@ -129,16 +131,23 @@ export class PresenceService implements OnModuleDestroy {
     this.pending.clear();
   }
 
-  /** One pipeline per heartbeat for every local user. */
+  /**
+   * Extends every local socket's presence entry, in chunks that each wait for their answers, so a
+   * node's thousands of users do not hold the shared Redis connection (rate limits, fan-out) and the
+   * event loop in one go.
+   */
   private async refresh(): Promise<void> {
     if (this.local.size === 0) return;
     const expiry = Date.now() + TTL_MS;
-    const pipeline = this.redis.pipeline();
-    for (const [userId, user] of this.local) {
-      for (const socketId of user.sockets) pipeline.zadd(`presence:sockets:${userId}`, expiry, socketId);
-      pipeline.pexpire(`presence:sockets:${userId}`, TTL_MS);
-      pipeline.pexpire(`presence:${userId}`, TTL_MS);
+    const users = [...this.local];
+    for (let start = 0; start < users.length; start += REFRESH_CHUNK_USERS) {
+      const pipeline = this.redis.pipeline();
+      for (const [userId, user] of users.slice(start, start + REFRESH_CHUNK_USERS)) {
+        for (const socketId of user.sockets) pipeline.zadd(`presence:sockets:${userId}`, expiry, socketId);
+        pipeline.pexpire(`presence:sockets:${userId}`, TTL_MS);
+        pipeline.pexpire(`presence:${userId}`, TTL_MS);
+      }
+      await pipeline.exec();
     }
-    await pipeline.exec();
   }
 }
