@@ -28,6 +28,11 @@ export class ChannelLogRepository {
     return `SELECT id, workspace_id, head_seq, now() AS now FROM channels WHERE id = ANY('{${channelIds.join(',')}}'::uuid[]) ORDER BY id FOR UPDATE`;
   }
 
+  /** The one statement of ChannelLog.writeInOneStatement: every fragment, and how many rows `counted` wrote. */
+  writeStatementSql(ctes: readonly SqlCtes[], counted: string): string {
+    return `WITH ${ctes.join(', ')} SELECT count(*)::int AS n FROM ${counted}`;
+  }
+
   /**
    * Appends the events and moves the heads, in one statement (one round trip in the write path's
    * transaction). All events share `at`: one transaction, one now().

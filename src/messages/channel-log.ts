@@ -106,7 +106,7 @@ export class ChannelLog {
           if (hookCtes) ctes.push(hookCtes);
         }
       }
-      const text = `WITH ${ctes.join(', ')} SELECT count(*)::int AS n FROM ${write.counted}`;
+      const text = this.repository.writeStatementSql(ctes, write.counted);
       const written = await client.query<{ n: number }>({ name: this.statementName(text), text, values: params.values });
       if (written.rows[0].n < write.rows) {
         await client.query('ROLLBACK');
