@@ -141,14 +141,17 @@ async function insertRange(db, { channelId, workspaceId, authorId, from, to, bod
   await db.query('UPDATE channels SET head_seq = $2 WHERE id = $1', [channelId, to]);
 }
 
+/** The bench database's name (BENCH_DATABASE_URL's path), so an A/B run with its own database is sampled, not pigeon_bench. */
+const BENCH_DATABASE = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pigeon_bench').pathname.slice(1);
+
 /** Committed + rolled-back transactions of one database so far (pg_stat_database; flushed by backends about once a second). */
-async function transactions(db, database = 'pigeon_bench') {
+async function transactions(db, database = BENCH_DATABASE) {
   const { rows } = await db.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1', [database]);
   return Number(rows[0]?.n ?? 0);
 }
 
 /** Samples transactions/s of the bench database every `everyMs` until stop(); returns {peak, samples}. */
-function sampleTransactions(db, { everyMs = 1000, database = 'pigeon_bench' } = {}) {
+function sampleTransactions(db, { everyMs = 1000, database = BENCH_DATABASE } = {}) {
   const samples = [];
   let last = null;
   let lastAt = 0;
