@@ -5,27 +5,19 @@ import { SqlCtes, SqlParams } from '../common/sql-params';
 import type { EventEnvelope } from './message.view';
 import type { ChannelHeadRow } from './message.rows';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const LOCK_HEADS = 'SELECT id, workspace_id, head_seq, now() AS now FROM channels WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE';
 
 /** The SQL of the channel log: head locks, event rows, head moves. Runs in the caller's transaction. */
 @Injectable()
 export class ChannelLogRepository {
   /** Locks the channel rows in id order (the fixed order rules out deadlocks between writers). */
   lockHeads(manager: EntityManager, channelIds: string[]): Promise<ChannelHeadRow[]> {
-    return manager.query(
-      'SELECT id, workspace_id, head_seq, now() AS now FROM channels WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
-      [channelIds],
-    );
+    return manager.query(LOCK_HEADS, [channelIds]);
   }
 
-  /**
-   * lockHeads as parameterless text, for the message that also starts the transaction. The ids are
-   * inlined, so each must be a lower-case UUID (a client's id that is not one is refused here, never
-   * spliced into SQL).
-   */
-  lockHeadsSql(channelIds: readonly string[]): string {
-    for (const id of channelIds) if (!UUID.test(id)) throw new Error(`lockHeadsSql: not a lower-case UUID: ${JSON.stringify(id)}`);
-    return `SELECT id, workspace_id, head_seq, now() AS now FROM channels WHERE id = ANY('{${channelIds.join(',')}}'::uuid[]) ORDER BY id FOR UPDATE`;
+  /** lockHeads as a statement for a raw client (the first of ChannelLog.writeInOneStatement). */
+  lockHeadsStatement(channelIds: readonly string[]): { text: string; values: unknown[] } {
+    return { text: LOCK_HEADS, values: [channelIds] };
   }
 
   /** The one statement of ChannelLog.writeInOneStatement: every fragment, and how many rows `counted` wrote. */

@@ -90,7 +90,7 @@ export class ChannelLog {
     const onError = (error: Error) => (broken = error);
     client.on('error', onError);
     try {
-      const locked = await beginTransactionWith(client, this.repository.lockHeadsSql(wanted));
+      const locked = await beginTransactionWith(client, this.repository.lockHeadsStatement(wanted));
       const heads = new Map<string, ChannelHead>();
       for (const row of locked.rows as ChannelHeadRow[]) {
         heads.set(row.id, new ChannelHead(row.id, row.workspace_id, Number(row.head_seq), row.now));

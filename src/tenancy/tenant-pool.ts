@@ -168,11 +168,11 @@ function instrument(client: InstrumentedClient): ClientState {
 }
 
 /**
- * Opens a transaction on a client of this pool, applies the current context and runs `sql` in the
- * same simple-protocol message (one round trip); answers `sql`'s result. `sql` takes no parameters:
- * whatever it inlines must be validated by the caller (ids matched as UUIDs).
+ * Opens a transaction on a client of this pool, applies the current context and runs `statement`,
+ * in one simple-protocol message (one round trip) when its values can be inlined exactly
+ * (inline-parameters.ts), otherwise in two; answers the statement's result.
  */
-export async function beginTransactionWith(client: pg.PoolClient, sql: string): Promise<pg.QueryResult> {
+export async function beginTransactionWith(client: pg.PoolClient, statement: { text: string; values: unknown[] }): Promise<pg.QueryResult> {
   const state = (client as InstrumentedClient)[STATE];
   if (!state) throw new Error('beginTransactionWith: the client does not come from the tenant pool');
   if (state.inTransaction) throw new Error('beginTransactionWith: the client is already in a transaction');
@@ -180,7 +180,12 @@ export async function beginTransactionWith(client: pg.PoolClient, sql: string): 
   state.inTransaction = true;
   state.statements = 1;
   state.appliedKey = contextKey(context);
-  const results = (await state.raw(`START TRANSACTION; ${enterSql(context)}; ${sql}`)) as pg.QueryResult[];
+  const inlined = inlineParameters(statement.text, statement.values);
+  if (inlined === null) {
+    await state.raw(`START TRANSACTION; ${enterSql(context)}`);
+    return (await state.raw(statement.text, statement.values)) as pg.QueryResult;
+  }
+  const results = (await state.raw(`START TRANSACTION; ${enterSql(context)}; ${inlined}`)) as pg.QueryResult[];
   return results[results.length - 1];
 }
 
